@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The switchlab command line. Bad input (files, flags, fields) prints one line and exits 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../arch/errors.js';
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('switchlab')
+    .description('A laboratory for how an x86 kernel manages CPU state across context switches.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`switchlab: ${e.line()}\n`);
+      return 2;
+    }
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`switchlab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);
