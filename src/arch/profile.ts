@@ -51,6 +51,25 @@ export interface CpuQuirks {
    * (AMD APM; Linux X86_BUG_FXSAVE_LEAK).
    */
   x87PointersOnlyWithEs: boolean;
+  /**
+   * XINUSE[i] after XRSTOR* loads component i from memory (RFBM[i] = XSTATE_BV[i] = 1): 'sticky' sets it
+   * to 1 whatever the value (SDM 13.8.1: "XINUSE[i] is set to 1"), 'value' sets it only when the loaded
+   * value differs from the init configuration.
+   */
+  xinuseAfterLoad: 'sticky' | 'value';
+  /**
+   * XGETBV(1) reports SSE in use when MXCSR != 1F80H even with all XMM registers zero. The SDM (13.6)
+   * says XINUSE[1] covers XMM only, and the saves indeed treat it so (XSTATE_BV[1] = 0, no XMM data);
+   * AMD Zen 3 (measured by test/hw) nevertheless returns bit 1 set from XGETBV(1).
+   */
+  xgetbv1SseIncludesMxcsr: boolean;
+  /**
+   * AMD Zen (measured on Zen 3 by test/hw; XSAVEERPTR parts): x87 FOP, FIP and FDP read back as 0 after a
+   * load whose FSW.ES is clear, i.e. the error pointers exist only while an unmasked exception is pending.
+   */
+  x87PointersZeroWithoutEs: boolean;
+  /** XSAVEOPT/XSAVES skip unmodified components when XRSTOR_INFO matches (SDM 13.6 "modified optimization"). */
+  modifiedOptimization: boolean;
 }
 
 export interface CpuProfile {
@@ -203,6 +222,12 @@ export function buildProfile(leaves: CpuidLeaves, meta: ProfileMeta, where = met
     mxcsrMask: amd && features.misalignSse ? 0x2ffff : 0xffff,
     xfdRestore: 'nm',
     x87PointersOnlyWithEs: amd && !features.xsaveErPtr,
+    // Measured on AMD Zen 3 (test/hw): XRSTOR of an all-zero image with XSTATE_BV[i] = 1 leaves XINUSE[i] = 0.
+    // Intel: the SDM's operation of XRSTOR sets XINUSE[i] when XSTATE_BV[i] = 1 (not yet measured here).
+    xinuseAfterLoad: amd ? 'value' : 'sticky',
+    xgetbv1SseIncludesMxcsr: amd,
+    x87PointersZeroWithoutEs: amd && features.xsaveErPtr,
+    modifiedOptimization: true,
     ...meta.quirks,
   };
   const profile: CpuProfile = {

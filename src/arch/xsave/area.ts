@@ -1,0 +1,76 @@
+/**
+ * An XSAVE area in memory: its linear address (alignment and the XRSTOR_INFO tuple depend on it) and
+ * its bytes, which are the truth. A per-component slot cache remembers which token the model last
+ * wrote (or read) at which offset while those bytes stay untouched, so repeated saves and restores of
+ * the same value need neither a copy nor a decode; any other write to the bytes drops the slots it
+ * overlaps.
+ */
+
+export interface XsaveArea {
+  /** Linear address of byte 0. */
+  address: number;
+  bytes: Uint8Array;
+  /** slotOff[i]: offset where the bytes of component i hold token slotTok[i]; -1 when unknown. */
+  slotOff: Int32Array;
+  slotTok: Int32Array;
+  /** slotLen[i]: bytes the slot covers (for overlap checks). */
+  slotLen: Int32Array;
+}
+
+export function createArea(address: number, size: number, fill = 0): XsaveArea {
+  return {
+    address,
+    bytes: new Uint8Array(size).fill(fill),
+    slotOff: new Int32Array(64).fill(-1),
+    slotTok: new Int32Array(64),
+    slotLen: new Int32Array(64),
+  };
+}
+
+export function areaFromBytes(address: number, bytes: Uint8Array): XsaveArea {
+  const a = createArea(address, 0);
+  a.bytes = bytes.slice();
+  return a;
+}
+
+export function cloneArea(a: XsaveArea): XsaveArea {
+  return { address: a.address, bytes: a.bytes.slice(), slotOff: a.slotOff.slice(), slotTok: a.slotTok.slice(), slotLen: a.slotLen.slice() };
+}
+
+/** Forget every slot overlapping [off, off+len) except `keep`. */
+export function dropSlots(a: XsaveArea, off: number, len: number, keep = -1): void {
+  const end = off + len;
+  for (let i = 0; i < 64; i++) {
+    const o = a.slotOff[i];
+    if (o < 0 || i === keep) continue;
+    if (o < end && off < o + a.slotLen[i]) a.slotOff[i] = -1;
+  }
+}
+
+/** A write to the area that is not an XSAVE* (software editing a signal frame, ptrace, a memcpy). */
+export function writeAreaBytes(a: XsaveArea, off: number, src: Uint8Array): void {
+  a.bytes.set(src, off);
+  dropSlots(a, off, src.length);
+}
+
+export function readU32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+export function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = (v >>> 24) & 0xff;
+}
+
+export function writeAreaU32(a: XsaveArea, off: number, v: number): void {
+  writeU32(a.bytes, off, v);
+  dropSlots(a, off, 4);
+}
+
+/** XSAVE header fields (SDM 13.4.2): XSTATE_BV at 512, XCOMP_BV at 520, reserved 528..575. */
+export const XSTATE_BV = 512;
+export const XCOMP_BV = 520;
+export const MXCSR_OFF = 24;
+export const MXCSR_MASK_OFF = 28;

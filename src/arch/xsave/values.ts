@@ -1,0 +1,138 @@
+/**
+ * Component values and their byte codec.
+ *
+ * Inside the model a state component's content is a *token*: a small integer naming an immutable byte
+ * image of that component (token 0 is always the component's init configuration, SDM 13.6). Tokens
+ * make register files cheap to copy, compare and hash, which the kernel model and the checker need;
+ * the codec turns a token into the exact bytes XSAVE* writes and interns bytes that XRSTOR* loads.
+ *
+ * Loading bytes into a register can lose information (reserved bits a register cannot hold); that
+ * normalization is applied by `normalizeLoaded` before interning, so a token always names a value the
+ * register file can really contain and `encode(decode(bytes))` is what a save of that register writes.
+ */
+import { CpuProfile } from '../profile.js';
+import { geometryOf } from '../geometry.js';
+
+/** Size of a component's value image. x87 is the 160-byte legacy prefix (bytes 24-31, MXCSR, excluded). */
+export function valueSize(p: CpuProfile, i: number): number {
+  if (i === 0) return 160;
+  if (i === 1) return 256;
+  return geometryOf(p).size[i];
+}
+
+/** FCW after FNINIT / init configuration (SDM 13.6: x87 init = FCW 037FH, FSW 0, FTW empty, pointers 0). */
+export const FCW_INIT = 0x037f;
+export const MXCSR_INIT = 0x1f80;
+
+export interface ValuePool {
+  /** images[i][token] = the bytes of that value of component i. */
+  readonly images: Uint8Array[][];
+  /** Interning index: key (component + content hash) -> candidate tokens. */
+  readonly index: Map<string, number[]>;
+}
+
+function initImage(p: CpuProfile, i: number): Uint8Array {
+  const b = new Uint8Array(valueSize(p, i));
+  if (i === 0) {
+    b[0] = FCW_INIT & 0xff;
+    b[1] = FCW_INIT >>> 8;
+  }
+  return b;
+}
+
+export function createValuePool(p: CpuProfile): ValuePool {
+  const images: Uint8Array[][] = [];
+  for (let i = 0; i < 64; i++) images.push(valueSize(p, i) > 0 ? [initImage(p, i)] : []);
+  return { images, index: new Map() };
+}
+
+function hashBytes(b: Uint8Array, off: number, len: number): number {
+  // FNV-1a over the bytes; collisions are resolved by comparing contents.
+  let h = 0x811c9dc5;
+  for (let k = 0; k < len; k++) {
+    h ^= b[off + k];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, off: number): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[off + k]) return false;
+  return true;
+}
+
+/** Token of component i whose value image is bytes[off .. off+size) (already normalized). */
+export function intern(pool: ValuePool, i: number, bytes: Uint8Array, off = 0): number {
+  const imgs = pool.images[i];
+  const size = imgs[0].length;
+  if (sameBytes(imgs[0], bytes, off)) return 0;
+  const key = `${i}:${hashBytes(bytes, off, size)}`;
+  const cands = pool.index.get(key);
+  if (cands) for (const t of cands) if (sameBytes(imgs[t], bytes, off)) return t;
+  const t = imgs.length;
+  imgs.push(bytes.slice(off, off + size));
+  if (cands) cands.push(t);
+  else pool.index.set(key, [t]);
+  return t;
+}
+
+/** The bytes of a token (do not modify). */
+export function imageOf(pool: ValuePool, i: number, token: number): Uint8Array {
+  return pool.images[i][token];
+}
+
+export function isInitToken(token: number): boolean {
+  return token === 0;
+}
+
+/**
+ * What a register can hold of a component image loaded from memory (written to `out`); returns true
+ * when that differs from the memory bytes. For x87 (FXSAVE image, SDM Vol. 1 10.5.1; measured on
+ * AMD Zen 3 by test/hw, and what Bochs implements):
+ *  - FCW keeps only its defined bits (0-5 masks, 8-9 PC, 10-11 RC, 12 X); bit 6 reads as 1;
+ *  - FSW.ES (bit 7) and FSW.B (bit 15) are recomputed: set iff an exception flag (bits 0-5) is
+ *    unmasked in FCW;
+ *  - byte 5 is reserved and FOP is 11 bits: the rest reads back as 0;
+ *  - FIP and FDP are canonical linear addresses (sign-extended from the top implemented bit);
+ *  - bytes 10-15 of each ST/MM slot are reserved and read back as 0;
+ *  - with `pointersNeedEs` (AMD Zen), FOP/FIP/FDP read back as 0 unless FSW.ES is set.
+ */
+export function normalizeLoaded(
+  i: number,
+  src: Uint8Array,
+  off: number,
+  out: Uint8Array,
+  size: number,
+  laBits: number,
+  pointersNeedEs: boolean,
+): boolean {
+  for (let k = 0; k < size; k++) out[k] = src[off + k];
+  if (i !== 0) return false;
+  // bytes 24..31 (MXCSR, MXCSR_MASK) are not part of the x87 value
+  out[24] = out[25] = out[26] = out[27] = out[28] = out[29] = out[30] = out[31] = 0;
+  const fcw = ((out[0] | (out[1] << 8)) & 0x1f3f) | 0x0040;
+  out[0] = fcw & 0xff;
+  out[1] = fcw >>> 8;
+  let fsw = (out[2] | (out[3] << 8)) & 0x7f7f;
+  if ((fsw & ~fcw & 0x3f) !== 0) fsw |= 0x8080;
+  out[2] = fsw & 0xff;
+  out[3] = fsw >>> 8;
+  out[5] = 0;
+  out[7] &= 0x07;
+  canonical(out, 8, laBits);
+  canonical(out, 16, laBits);
+  if (pointersNeedEs && (fsw & 0x80) === 0) out.fill(0, 6, 24); // FOP, FIP, FDP (profile quirk x87PointersZeroWithoutEs)
+  for (let r = 0; r < 8; r++) out.fill(0, 32 + 16 * r + 10, 32 + 16 * r + 16);
+  for (let k = 0; k < 160; k++) if (k < 24 || k >= 32) if (out[k] !== src[off + k]) return true;
+  return false;
+}
+
+/** Sign-extend the 64-bit little-endian value at b[o..o+8) from bit laBits-1. */
+function canonical(b: Uint8Array, o: number, laBits: number): void {
+  for (let bit = laBits; bit < 64; bit++) {
+    const top = (b[o + ((laBits - 1) >>> 3)] >>> ((laBits - 1) & 7)) & 1;
+    const byte = o + (bit >>> 3);
+    if (top) b[byte] |= 1 << (bit & 7);
+    else b[byte] &= ~(1 << (bit & 7));
+  }
+}

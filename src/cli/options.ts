@@ -1,0 +1,17 @@
+/**
+ * Parsing of CLI option values into model values, with errors that name the flag.
+ */
+import { InputError } from '../arch/errors.js';
+import { parseMask } from '../arch/mask.js';
+
+export function maskOption(flag: string, text: string | undefined): bigint | undefined {
+  if (text === undefined) return undefined;
+  const v = parseMask(text);
+  if (v === null) throw new InputError(`'${text}' is not a 64-bit mask (write it as hex, e.g. 0x2e7)`, flag);
+  return v;
+}
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
