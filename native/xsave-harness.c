@@ -9,7 +9,7 @@
  * Input (stdin, little-endian):  "SLHW" u32 ncases, then per case
  *   u32 nbuf, u32 nsteps; per buffer: u32 misalign, u32 size, size bytes;
  *   per step: u32 op, u32 buf, u32 eax, u32 edx, u32 arg, u32 arg2
- * Output (stdout): "SLHR" u32 mxcsr_mask u64 xcr0 u64 xinuse, then per case
+ * Output (stdout): "SLHR" u32 mxcsr_mask u64 xcr0 u64 xinuse u64 getauxval(AT_MINSIGSTKSZ), then per case
  *   u32 fault_step (0xffffffff: none), u32 signo, u32 nread, u64 values[nread], then every buffer's bytes.
  * Ops: 1 XSAVE64, 2 XSAVEOPT64, 3 XSAVEC64, 4 XRSTOR64, 5 FXSAVE64, 6 FXRSTOR64, 7 XGETBV(ecx=eax), 8 poke byte.
  */
@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -98,6 +100,15 @@ int main(void) {
   sigaction(SIGILL, &sa, 0);
   sigaction(SIGBUS, &sa, 0);
 
+  /* AMX: Linux arms XFD for TILEDATA until the process asks for it (ARCH_REQ_XCOMP_PERM, 5.16+);
+     the first XRSTOR that requests it then takes #NM, the kernel grows the task's buffer and disarms
+     XFD, and the instruction is re-executed. Do that once here so the cases see an ordinary register
+     file (XFD = 0), as the model's machine has. Harmless where the CPU or kernel has no AMX. */
+  static unsigned char zero[16384] __attribute__((aligned(64)));
+  if (syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0 &&
+      (xgetbv(0) & 0x60000) == 0x60000)
+    __asm__ volatile("xrstor64 (%0)" ::"r"(zero), "a"(0x60000u), "d"(0u) : "memory");
+
   /* MXCSR_MASK as this CPU stores it */
   static unsigned char fx[512] __attribute__((aligned(64)));
   __asm__ volatile("fxsave64 %0" : "=m"(fx));
@@ -106,6 +117,10 @@ int main(void) {
   out32(mxcsr_mask);
   out64(xgetbv(0));
   out64(xgetbv(1));
+#ifndef AT_MINSIGSTKSZ
+#define AT_MINSIGSTKSZ 51
+#endif
+  out64(getauxval(AT_MINSIGSTKSZ));
 
   static unsigned char *mem[MAXBUF];
   static unsigned char *ptr[MAXBUF];

@@ -33,7 +33,7 @@ const arbState = fc
       const raw = new Uint8Array(size);
       for (let k = 0; k < size; k++) raw[k] = seed[k % 16] ^ (k * 7);
       const norm = new Uint8Array(size);
-      normalizeLoaded(i, raw, 0, norm, size, m0.laBits, false);
+      normalizeLoaded(i, raw, 0, norm, size, m0.load);
       writeComponent(s, i, intern(m0.pool, i, norm));
     }
     s.mxcsr = mxcsr;

@@ -13,6 +13,7 @@ import { rdmsr, wrmsr, xgetbv, xsetbv, MSR_IA32_XFD, MSR_IA32_XFD_ERR, MSR_IA32_
 import { initComponent, writeComponent } from '../src/arch/xsave/registers.js';
 import { intern } from '../src/arch/xsave/values.js';
 import { compactedOffset } from '../src/arch/layout.js';
+import { builtinProfile } from '../src/arch/profiles/builtin.js';
 
 const ALL = 0xffff_ffff;
 
@@ -222,4 +223,109 @@ test('FXSAVE/FXRSTOR move x87, MXCSR and XMM only', () => {
   s.tok[1] = 0;
   assert.equal(fxrstor(m, s, a), null);
   assert.equal(m.pool.images[1][s.tok[1]][0], 0x3c);
+});
+
+/** A standard-format image holding only `bv`'s components, with TILECFG `cfg` and TILEDATA bytes 0x5a. */
+function amxImage(cfg: Uint8Array, bv = 0x60000): XsaveArea {
+  const a = area();
+  a.bytes[0] = 0x7f;
+  a.bytes[1] = 0x03;
+  a.bytes.set([0x80, 0x1f], 24);
+  a.bytes.set([bv & 0xff, (bv >>> 8) & 0xff, (bv >>> 16) & 0xff], 512);
+  a.bytes.set(cfg, 2752);
+  a.bytes.fill(0x5a, 2816, 2816 + 8192);
+  return a;
+}
+
+/** Palette 1, start_row 5, tile 0 with 16 rows of 64 bytes and tile 7 with 1 row of 4 bytes. */
+function validTilecfg(): Uint8Array {
+  const c = new Uint8Array(64);
+  c[0] = 1;
+  c[1] = 5;
+  c[16] = 64;
+  c[48] = 16;
+  c[30] = 4;
+  c[55] = 1;
+  return c;
+}
+
+test('AMX TILECFG: XRSTOR loads a configuration LDTILECFG would reject as init, without a fault (measured on Intel)', () => {
+  const { m, s } = setup();
+  // valid: kept byte for byte (start_row included), XINUSE[17] = TILES_CONFIGURED = 1
+  const good = amxImage(validTilecfg());
+  assert.equal(xrstor(m, s, good, ALL, ALL), null);
+  assert.equal(xgetbv(m, s, 1).value! & 0x60000n, 0x60000n);
+  const out = area(12288, 0x8000);
+  assert.equal(xsave(m, s, out, ALL, ALL), null);
+  assert.deepEqual(out.bytes.slice(2752, 2816), validTilecfg());
+  const bad: Array<[string, (c: Uint8Array) => void]> = [
+    ['palette 0', (c) => (c[0] = 0)],
+    ['palette 2 (above CPUID.(1DH,0):EAX)', (c) => (c[0] = 2)],
+    ['reserved byte 2', (c) => (c[2] = 1)],
+    ['colsb above bytes_per_row', (c) => (c[16] = 65)],
+    ['rows above max_rows', (c) => (c[48] = 17)],
+    ['rows without colsb', (c) => (c[49] = 1)],
+    ['colsb without rows', (c) => (c[18] = 4)],
+    ['tile 8 (beyond max_names)', (c) => ((c[32] = 4), (c[56] = 1))],
+  ];
+  for (const [what, mutate] of bad) {
+    const cfg = validTilecfg();
+    mutate(cfg);
+    const t = enabledXState(SPR_XCR0, 0n, 3);
+    assert.equal(xrstor(m, t, amxImage(cfg), ALL, ALL), null, what);
+    assert.equal(t.tok[17], 0, `${what}: TILECFG in its init configuration`);
+    assert.equal(xgetbv(m, t, 1).value! & 0x60000n, 0x40000n, `${what}: XINUSE[17] = 0, TILEDATA still loaded`);
+    const c = area(12288, 0x8000);
+    assert.equal(xsavec(m, t, c, ALL, ALL), null);
+    assert.equal(readU32(c.bytes, 512) & 0x60000, 0x40000, `${what}: XSAVEC writes XSTATE_BV[17] = 0`);
+  }
+});
+
+test('AMX TILECFG takes no modified optimization: XSAVEOPT rewrites it after XRSTOR from the same address (measured on Intel)', () => {
+  const { m, s } = setup();
+  const a = amxImage(validTilecfg(), 0x60004);
+  a.bytes.fill(0x33, 576, 832);
+  assert.equal(xrstor(m, s, a, ALL, ALL), null);
+  writeAreaBytes(a, 2753, new Uint8Array([0x77])); // start_row
+  writeAreaBytes(a, 2817, new Uint8Array([0x77])); // TILEDATA
+  writeAreaBytes(a, 577, new Uint8Array([0x77])); // AVX
+  assert.equal(xsaveopt(m, s, a, ALL, ALL), null);
+  assert.equal(a.bytes[2753], 5, 'TILECFG written again');
+  assert.equal(a.bytes[2817], 0x77, 'TILEDATA unmodified since the XRSTOR: skipped');
+  assert.equal(a.bytes[577], 0x77, 'AVX unmodified since the XRSTOR: skipped');
+});
+
+test('x87 FDP: kept as loaded on Intel, canonical like FIP on AMD (quirk x87FdpCanonical, measured)', () => {
+  assert.equal(sprProfile().quirks.x87FdpCanonical, false);
+  assert.equal(builtinProfile('zen3')?.quirks.x87FdpCanonical, true);
+  const img = area();
+  img.bytes[0] = 0x7f;
+  img.bytes[1] = 0x03;
+  img.bytes.set([0x00, 0x10, 0, 0, 0, 0, 0x80, 0x86], 8); // FIP 0x8680000000001000
+  img.bytes.set([0x00, 0x10, 0, 0, 0, 0, 0x80, 0x86], 16); // FDP the same
+  img.bytes[512] = 1;
+  for (const canonicalFdp of [false, true]) {
+    const p = sprProfile();
+    const m = createMachine({ ...p, quirks: { ...p.quirks, x87FdpCanonical: canonicalFdp } });
+    const s = enabledXState(SPR_XCR0, 0n, 3);
+    assert.equal(xrstor(m, s, img, ALL, ALL), null);
+    const out = area(12288, 0x8000);
+    assert.equal(fxsave(m, s, out), null);
+    // SPR: 57-bit linear addresses (CPUID 80000008H EAX[15:8] = 57): bit 56 is 0
+    assert.deepEqual([...out.bytes.slice(8, 16)], [0x00, 0x10, 0, 0, 0, 0, 0x80, 0x00], 'FIP canonical');
+    assert.deepEqual([...out.bytes.slice(16, 24)], [0x00, 0x10, 0, 0, 0, 0, 0x80, canonicalFdp ? 0x00 : 0x86]);
+  }
+});
+
+test('XGETBV(1) reports SSE in use when MXCSR != 1F80H, while the saves treat SSE as init (measured on AMD and Intel)', () => {
+  const { m, s } = setup();
+  const a = area();
+  a.bytes[0] = 0x7f;
+  a.bytes[1] = 0x03;
+  a.bytes.set([0x81, 0x1f], 24); // MXCSR 1F81H, XSTATE_BV = 0
+  assert.equal(xrstor(m, s, a, ALL, ALL), null);
+  assert.equal(xgetbv(m, s, 1).value, 2n);
+  const out = area(12288, 0x8000);
+  assert.equal(xsave(m, s, out, 2, 0), null);
+  assert.equal(readU32(out.bytes, 512) & 2, 0);
 });

@@ -60,9 +60,17 @@ export interface CpuQuirks {
   /**
    * XGETBV(1) reports SSE in use when MXCSR != 1F80H even with all XMM registers zero. The SDM (13.6)
    * says XINUSE[1] covers XMM only, and the saves indeed treat it so (XSTATE_BV[1] = 0, no XMM data);
-   * AMD Zen 3 (measured by test/hw) nevertheless returns bit 1 set from XGETBV(1).
+   * AMD Zen 3 and Intel (Sapphire Rapids-class VM), both measured by test/hw, nevertheless return bit 1
+   * set from XGETBV(1).
    */
   xgetbv1SseIncludesMxcsr: boolean;
+  /**
+   * The 64-bit x87 FDP (bytes 16-23 of the FXSAVE64/XSAVE64 image) as a load leaves it: true makes it a
+   * canonical address like FIP (sign-extended from the top linear-address bit; measured on AMD Zen 3),
+   * false keeps all 64 bits as loaded (measured on Intel SPR-class VM by test/hw, where FIP is still
+   * made canonical). The SDM (Vol. 1 8.1.8, 10.5.1) does not say.
+   */
+  x87FdpCanonical: boolean;
   /**
    * AMD Zen (measured on Zen 3 by test/hw; XSAVEERPTR parts): x87 FOP, FIP and FDP read back as 0 after a
    * load whose FSW.ES is clear, i.e. the error pointers exist only while an unmasked exception is pending.
@@ -135,6 +143,22 @@ function isAmdLike(vendor: string): boolean {
   return vendor === 'AuthenticAMD' || vendor === 'HygonGenuine';
 }
 
+/**
+ * For the one user component whose CPUID 0xD sub-leaf a dump lacks: the room between the end of the
+ * known user components and 0xD.0 ECX (the standard size for every supported user feature). Null
+ * when more than one user sub-leaf is missing or there is no such room above the known components.
+ */
+function gapForMissing(leaves: CpuidLeaves, xcr0: bigint, missing: number, ecxMax: number): { offset: number; size: number } | null {
+  let end = 576;
+  for (const i of bitsOf(xcr0)) {
+    if (i < 2 || i === missing) continue;
+    const sub = cpuid(leaves, 0xd, i);
+    if (!sub || (sub[EAX] | sub[EBX]) === 0) return null; // another sub-leaf is missing too
+    end = Math.max(end, (sub[EBX] >>> 0) + (sub[EAX] >>> 0));
+  }
+  return ecxMax > end ? { offset: end, size: ecxMax - end } : null;
+}
+
 export function vendorOf(leaves: CpuidLeaves): string {
   const v = cpuid(leaves, 0, 0);
   if (!v) return 'unknown';
@@ -203,7 +227,13 @@ export function buildProfile(leaves: CpuidLeaves, meta: ProfileMeta, where = met
     }
     const g = table[i];
     const name = componentInfo(i).title;
-    if (g && ((g[2] & 1) === 1) === !userBit) {
+    const gap = userBit ? gapForMissing(leaves, xcr0Supported, i, d0[ECX] >>> 0) : null;
+    if (gap && g && ((g[2] & 1) === 1) === !userBit && gap.size >= g[0]) {
+      // The CPU's own 0xD.0 ECX (size for every supported user feature) leaves exactly this room past the
+      // known components: use it (Zen 2 reports PKRU as 64 bytes at 832, not the 8 bytes of the table).
+      components.push({ index: i, size: gap.size, offset: gap.offset, supervisor: false, align64: (g[2] & 2) === 2, xfd: (g[2] & 4) === 4, inferred: true });
+      warnings.push(`CPUID 0xD sub-leaf ${i} (${name}) is absent from the dump; placed at ${gap.offset}, ${gap.size} bytes, the room CPUID 0xD.0 ECX leaves`);
+    } else if (g && ((g[2] & 1) === 1) === !userBit) {
       components.push({ index: i, size: g[0], offset: g[1], supervisor: (g[2] & 1) === 1, align64: (g[2] & 2) === 2, xfd: (g[2] & 4) === 4, inferred: true });
       warnings.push(`CPUID 0xD sub-leaf ${i} (${name}) is absent from the dump; used the architectural ${g[0]} bytes${g[1] ? ` at ${g[1]}` : ''}`);
     } else {
@@ -223,9 +253,13 @@ export function buildProfile(leaves: CpuidLeaves, meta: ProfileMeta, where = met
     xfdRestore: 'nm',
     x87PointersOnlyWithEs: amd && !features.xsaveErPtr,
     // Measured on AMD Zen 3 (test/hw): XRSTOR of an all-zero image with XSTATE_BV[i] = 1 leaves XINUSE[i] = 0.
-    // Intel: the SDM's operation of XRSTOR sets XINUSE[i] when XSTATE_BV[i] = 1 (not yet measured here).
+    // Intel: XINUSE[i] = 1 whatever the value, as the SDM's operation of XRSTOR says (measured on an
+    // Intel SPR-class VM by test/hw for x87, SSE, AVX, AVX-512 and TILEDATA; TILECFG is TILES_CONFIGURED,
+    // see restore() in xsave/instructions.ts).
     xinuseAfterLoad: amd ? 'value' : 'sticky',
-    xgetbv1SseIncludesMxcsr: amd,
+    // Measured on AMD Zen 3 and on an Intel SPR-class VM (test/hw).
+    xgetbv1SseIncludesMxcsr: true,
+    x87FdpCanonical: amd,
     x87PointersZeroWithoutEs: amd && features.xsaveErPtr,
     modifiedOptimization: true,
     ...meta.quirks,

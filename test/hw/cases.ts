@@ -4,6 +4,7 @@
  * are fully determined before the interesting steps, whatever ran before.
  */
 import { CpuProfile } from '../../src/arch/profile.js';
+import { cpuid, EBX, ECX } from '../../src/arch/cpuid.js';
 import { compactedOffset } from '../../src/arch/layout.js';
 import { bitsOf } from '../../src/arch/mask.js';
 import { chance, createPrng, fillRandom, nextInt, nextU32, pick, Prng } from '../../src/util/prng.js';
@@ -17,6 +18,8 @@ interface Ctx {
   xcr0: bigint;
   comps: number[]; // components in XCR0
   mxcsrMask: number;
+  /** Tile palette 1 as CPUID leaf 1DH sub-leaf 1 gives it (for crafting TILECFG images). */
+  tiles: { names: number; bytesPerRow: number; maxRows: number };
 }
 
 function u32le(b: Uint8Array, o: number, v: number): void {
@@ -45,6 +48,66 @@ function componentData(c: Ctx, b: Uint8Array, off: number, len: number, zero: bo
   else fillRandom(c.r, b, off, off + len);
 }
 
+const TILECFG = 17;
+
+/**
+ * A TILECFG image (64 bytes at `off`): a valid palette-1 configuration (random start_row, a random subset
+ * of the palette's tiles configured within its row and bytes-per-row limits), half the time with one
+ * near miss that LDTILECFG would reject (palette 0 or above the maximum, a reserved byte, a limit
+ * exceeded by one or more, rows or colsb alone zero, a tile beyond the palette's max_names). Random
+ * bytes alone are practically never a valid configuration, and XRSTOR loads the two kinds differently.
+ */
+function tileConfig(c: Ctx, b: Uint8Array, off: number): void {
+  const { names, bytesPerRow, maxRows } = c.tiles;
+  b.fill(0, off, off + 64);
+  b[off] = 1;
+  if (chance(c.r, 0.5)) b[off + 1] = nextU32(c.r) & 0xff;
+  for (let t = 0; t < names; t++) {
+    if (chance(c.r, 0.3)) continue;
+    const colsb = 1 + nextInt(c.r, bytesPerRow);
+    b[off + 16 + 2 * t] = colsb & 0xff;
+    b[off + 17 + 2 * t] = colsb >>> 8;
+    b[off + 48 + t] = 1 + nextInt(c.r, maxRows);
+  }
+  if (chance(c.r, 0.5)) return;
+  const t = nextInt(c.r, names);
+  switch (nextInt(c.r, 8)) {
+    case 0:
+      b[off] = 0; // palette 0: the init configuration whatever follows
+      break;
+    case 1:
+      b[off] = 2 + nextInt(c.r, 254);
+      break;
+    case 2:
+      b[off + 2 + nextInt(c.r, 14)] = 1 + nextInt(c.r, 255);
+      break;
+    case 3: {
+      const colsb = bytesPerRow + 1 + nextInt(c.r, chance(c.r, 0.5) ? 2 : 0xffff - bytesPerRow);
+      b[off + 16 + 2 * t] = colsb & 0xff;
+      b[off + 17 + 2 * t] = colsb >>> 8;
+      if (b[off + 48 + t] === 0) b[off + 48 + t] = 1;
+      break;
+    }
+    case 4:
+      b[off + 48 + t] = maxRows + 1 + nextInt(c.r, 255 - maxRows);
+      if (b[off + 16 + 2 * t] === 0) b[off + 16 + 2 * t] = 4;
+      break;
+    case 5:
+      b[off + 16 + 2 * t] = 0;
+      b[off + 17 + 2 * t] = 0;
+      b[off + 48 + t] = 1 + nextInt(c.r, maxRows);
+      break;
+    case 6:
+      b[off + 16 + 2 * t] = 1 + nextInt(c.r, bytesPerRow);
+      b[off + 48 + t] = 0;
+      break;
+    default:
+      if (names >= 16) b[off] = 0;
+      else if (chance(c.r, 0.5)) b[off + 16 + 2 * names + nextInt(c.r, 32 - 2 * names)] = 1 + nextInt(c.r, 255);
+      else b[off + 48 + names + nextInt(c.r, 16 - names)] = 1 + nextInt(c.r, 255);
+  }
+}
+
 /**
  * A valid XRSTOR image over random garbage: each component of XCR0 is init (XSTATE_BV[i] = 0, its
  * bytes left as garbage), random, or zero with XSTATE_BV[i] = 1.
@@ -65,7 +128,8 @@ function randomImage(c: Ctx, compacted: boolean): { bytes: Uint8Array; bv: numbe
     if (i === 0) {
       componentData(c, b, 0, 24, mode === 2);
       componentData(c, b, 32, 160, mode === 2);
-    } else componentData(c, b, off, len, mode === 2);
+    } else if (i === TILECFG && mode === 1 && len === 64 && chance(c.r, 0.7)) tileConfig(c, b, off);
+    else componentData(c, b, off, len, mode === 2);
   }
   u32le(b, 24, randomMxcsr(c));
   b.fill(0, 512, 576);
@@ -183,7 +247,11 @@ function misaligned(c: Ctx): HwCase {
 }
 
 export function generateCases(p: CpuProfile, xcr0: bigint, mxcsrMask: number, seed: number, n: number): HwCase[] {
-  const c: Ctx = { r: createPrng(seed), p, xcr0, comps: bitsOf(xcr0), mxcsrMask };
+  const t1 = cpuid(p.leaves, 0x1d, 1);
+  const tiles = t1
+    ? { names: Math.min(t1[EBX] >>> 16, 16), bytesPerRow: t1[EBX] & 0xffff, maxRows: t1[ECX] & 0xffff }
+    : { names: 8, bytesPerRow: 64, maxRows: 16 };
+  const c: Ctx = { r: createPrng(seed), p, xcr0, comps: bitsOf(xcr0), mxcsrMask, tiles };
   const gens: Array<[number, (c: Ctx) => HwCase]> = [
     [30, restoreSave],
     [20, partialRestore],

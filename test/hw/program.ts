@@ -52,6 +52,8 @@ export interface HwHeader {
   mxcsrMask: number;
   xcr0: bigint;
   xinuse: bigint;
+  /** getauxval(AT_MINSIGSTKSZ) as the kernel gave it to the harness (0 before Linux 5.14). */
+  minSigStkSz: bigint;
 }
 
 const SIGILL = 4;
@@ -112,7 +114,7 @@ export function decodeResults(data: Uint8Array, cases: HwCase[]): { header: HwHe
     return v;
   };
   if (u32() !== 0x52484c53) throw new Error('harness output: bad magic');
-  const header = { mxcsrMask: u32(), xcr0: u64(), xinuse: u64() };
+  const header = { mxcsrMask: u32(), xcr0: u64(), xinuse: u64(), minSigStkSz: u64() };
   const results: HwResult[] = [];
   for (const c of cases) {
     const fs = u32();

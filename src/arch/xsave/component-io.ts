@@ -27,7 +27,7 @@ export function storeComponent(m: XMachine, a: XsaveArea, i: number, t: number, 
 export function loadComponent(m: XMachine, a: XsaveArea, i: number, off: number): number {
   if (a.slotOff[i] === off) return a.slotTok[i];
   const size = m.pool.images[i][0].length;
-  const changed = normalizeLoaded(i, a.bytes, off, m.scratch, size, m.laBits, m.profile.quirks.x87PointersZeroWithoutEs);
+  const changed = normalizeLoaded(i, a.bytes, off, m.scratch, size, m.load);
   const t = intern(m.pool, i, m.scratch, 0);
   if (!changed) {
     // The bytes are exactly what a save of this value writes: remember them.

@@ -304,13 +304,20 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
     let t = loadComponent(m, a, i, at);
     if (i === 0) t = loadX87(m, s, t);
     s.tok[i] = t;
-    setInuse(s, i, sticky || t !== 0);
+    // XINUSE[17] is TILES_CONFIGURED: a TILECFG image that loads as the init configuration (palette 0 or
+    // a configuration LDTILECFG would reject; see normalizeLoaded) leaves it 0 even on 'sticky' CPUs
+    // (measured on an Intel SPR-class VM by test/hw).
+    setInuse(s, i, t !== 0 || (sticky && i !== m.tilecfg));
   }
   if (loadMx) s.mxcsr = mx;
   else if (compacted && (rLo & 2) !== 0) s.mxcsr = MXCSR_INIT;
   if (!sticky && (rLo & 6) !== 0) sseInuseFromValue(m, s);
   s.xmodLo = ~rLo >>> 0;
   s.xmodHi = ~rHi >>> 0;
+  // TILECFG never takes the modified optimization: XSAVEOPT to the address of the last XRSTOR rewrites an
+  // in-use TILECFG even when nothing changed it, while TILEDATA and the others are skipped (measured on an
+  // Intel SPR-class VM by test/hw; modeled as XRSTOR* leaving XMODIFIED[17] set).
+  if (m.tilecfg >= 0) s.xmodLo = (s.xmodLo | (1 << m.tilecfg)) >>> 0;
   s.trkValid = true;
   s.trkCpl = s.cpl;
   s.trkVmx = s.vmxNonRoot;

@@ -86,27 +86,76 @@ export function isInitToken(token: number): boolean {
 }
 
 /**
+ * The AMX tile palettes as CPUID leaf 1DH enumerates them (palette p in sub-leaf p): what LDTILECFG
+ * accepts (Intel ISA Extensions Programming Reference, ch. 3, LDTILECFG operation).
+ */
+export interface TilePalettes {
+  /** CPUID.(1DH,0):EAX: the highest palette id. */
+  maxPalette: number;
+  /** Indexed by palette id (index 0 unused): CPUID.(1DH,p):EBX[31:16], EBX[15:0], ECX[15:0]. */
+  maxNames: Int32Array;
+  bytesPerRow: Int32Array;
+  maxRows: Int32Array;
+}
+
+/** What `normalizeLoaded` needs to know about the processor (computed once per machine). */
+export interface LoadRules {
+  /** Linear-address width (CPUID 80000008H EAX[15:8]): FIP (and FDP when `fdpCanonical`) are canonical to it. */
+  laBits: number;
+  /** AMD Zen (quirk x87PointersZeroWithoutEs): FOP/FIP/FDP read back as 0 unless FSW.ES is set. */
+  pointersNeedEs: boolean;
+  /** Quirk x87FdpCanonical: FDP is made canonical like FIP (else kept as loaded). */
+  fdpCanonical: boolean;
+  /** The component number of TILECFG when the processor has AMX (17), else -1. */
+  tilecfg: number;
+  palettes: TilePalettes;
+}
+
+/**
+ * Is a 64-byte TILECFG image a configuration LDTILECFG would load with TILES_CONFIGURED = 1? (ISA
+ * Extensions ch. 3, LDTILECFG operation: a palette id from 1 to the maximum; bytes 2-15 zero; for each of
+ * the palette's max_names tiles colsb <= bytes_per_row, rows <= max_rows, and colsb and rows both zero or
+ * both non-zero; every byte past the palette's tiles zero. start_row (byte 1) is not checked.)
+ */
+export function tilecfgConfigured(b: Uint8Array, off: number, pal: TilePalettes): boolean {
+  const id = b[off];
+  if (id === 0 || id > pal.maxPalette) return false;
+  for (let k = 2; k < 16; k++) if (b[off + k] !== 0) return false;
+  const n = pal.maxNames[id];
+  for (let t = 0; t < n; t++) {
+    const colsb = b[off + 16 + 2 * t] | (b[off + 17 + 2 * t] << 8);
+    const rows = b[off + 48 + t];
+    if (colsb > pal.bytesPerRow[id] || rows > pal.maxRows[id] || (colsb === 0) !== (rows === 0)) return false;
+  }
+  for (let k = 16 + 2 * n; k < 48; k++) if (b[off + k] !== 0) return false;
+  for (let k = 48 + n; k < 64; k++) if (b[off + k] !== 0) return false;
+  return true;
+}
+
+/**
  * What a register can hold of a component image loaded from memory (written to `out`); returns true
  * when that differs from the memory bytes. For x87 (FXSAVE image, SDM Vol. 1 10.5.1; measured on
- * AMD Zen 3 by test/hw, and what Bochs implements):
+ * AMD Zen 3 and an Intel SPR-class VM by test/hw, and what Bochs implements):
  *  - FCW keeps only its defined bits (0-5 masks, 8-9 PC, 10-11 RC, 12 X); bit 6 reads as 1;
  *  - FSW.ES (bit 7) and FSW.B (bit 15) are recomputed: set iff an exception flag (bits 0-5) is
  *    unmasked in FCW;
  *  - byte 5 is reserved and FOP is 11 bits: the rest reads back as 0;
- *  - FIP and FDP are canonical linear addresses (sign-extended from the top implemented bit);
+ *  - FIP is a canonical linear address (sign-extended from the top implemented bit); FDP too with
+ *    `fdpCanonical` (AMD), else all 64 bits are kept (Intel);
  *  - bytes 10-15 of each ST/MM slot are reserved and read back as 0;
  *  - with `pointersNeedEs` (AMD Zen), FOP/FIP/FDP read back as 0 unless FSW.ES is set.
+ * For TILECFG: a configuration LDTILECFG would reject, or palette 0, loads as the init configuration
+ * (64 zero bytes, TILES_CONFIGURED = 0) without a fault; a valid one is kept byte for byte, start_row
+ * included (measured on an Intel SPR-class VM by test/hw).
  */
-export function normalizeLoaded(
-  i: number,
-  src: Uint8Array,
-  off: number,
-  out: Uint8Array,
-  size: number,
-  laBits: number,
-  pointersNeedEs: boolean,
-): boolean {
+export function normalizeLoaded(i: number, src: Uint8Array, off: number, out: Uint8Array, size: number, rules: LoadRules): boolean {
   for (let k = 0; k < size; k++) out[k] = src[off + k];
+  if (i === rules.tilecfg) {
+    if (tilecfgConfigured(src, off, rules.palettes)) return false;
+    out.fill(0, 0, 64);
+    for (let k = 0; k < 64; k++) if (src[off + k] !== 0) return true;
+    return false;
+  }
   if (i !== 0) return false;
   // bytes 24..31 (MXCSR, MXCSR_MASK) are not part of the x87 value
   out[24] = out[25] = out[26] = out[27] = out[28] = out[29] = out[30] = out[31] = 0;
@@ -119,9 +168,9 @@ export function normalizeLoaded(
   out[3] = fsw >>> 8;
   out[5] = 0;
   out[7] &= 0x07;
-  canonical(out, 8, laBits);
-  canonical(out, 16, laBits);
-  if (pointersNeedEs && (fsw & 0x80) === 0) out.fill(0, 6, 24); // FOP, FIP, FDP (profile quirk x87PointersZeroWithoutEs)
+  canonical(out, 8, rules.laBits);
+  if (rules.fdpCanonical) canonical(out, 16, rules.laBits);
+  if (rules.pointersNeedEs && (fsw & 0x80) === 0) out.fill(0, 6, 24); // FOP, FIP, FDP (profile quirk x87PointersZeroWithoutEs)
   for (let r = 0; r < 8; r++) out.fill(0, 32 + 16 * r + 10, 32 + 16 * r + 16);
   for (let k = 0; k < 160; k++) if (k < 24 || k >= 32) if (out[k] !== src[off + k]) return true;
   return false;
