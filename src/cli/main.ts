@@ -4,6 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../arch/errors.js';
+import { cpuCommand } from './commands/cpu.js';
+import { dmesgCommand } from './commands/dmesg.js';
+import { layoutCommand } from './commands/layout.js';
+import { profilesCommand } from './commands/profiles.js';
+import { sigframeCommand } from './commands/sigframe.js';
 
 function buildProgram(): Command {
   const program = new Command();
@@ -12,7 +17,12 @@ function buildProgram(): Command {
     .description('A laboratory for how an x86 kernel manages CPU state across context switches.')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError(false);
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand()]) {
+    c.exitOverride();
+    program.addCommand(c);
+  }
   return program;
 }
 

@@ -15,3 +15,6 @@ export function maskOption(flag: string, text: string | undefined): bigint | und
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** The --cpu option every profile command takes (repeatable). */
+export const CPU_OPTION_HELP = 'host, a built-in name, a CPUID file or a directory (repeatable)';
