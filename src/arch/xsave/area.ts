@@ -15,6 +15,9 @@ export interface XsaveArea {
   slotTok: Int32Array;
   /** slotLen[i]: bytes the slot covers (for overlap checks). */
   slotLen: Int32Array;
+  /** Bit i set when slotOff[i] >= 0 (so overlap checks visit only live slots). */
+  slotLiveLo: number;
+  slotLiveHi: number;
 }
 
 export function createArea(address: number, size: number, fill = 0): XsaveArea {
@@ -24,6 +27,8 @@ export function createArea(address: number, size: number, fill = 0): XsaveArea {
     slotOff: new Int32Array(64).fill(-1),
     slotTok: new Int32Array(64),
     slotLen: new Int32Array(64),
+    slotLiveLo: 0,
+    slotLiveHi: 0,
   };
 }
 
@@ -34,17 +39,38 @@ export function areaFromBytes(address: number, bytes: Uint8Array): XsaveArea {
 }
 
 export function cloneArea(a: XsaveArea): XsaveArea {
-  return { address: a.address, bytes: a.bytes.slice(), slotOff: a.slotOff.slice(), slotTok: a.slotTok.slice(), slotLen: a.slotLen.slice() };
+  return { ...a, bytes: a.bytes.slice(), slotOff: a.slotOff.slice(), slotTok: a.slotTok.slice(), slotLen: a.slotLen.slice() };
 }
 
 /** Forget every slot overlapping [off, off+len) except `keep`. */
 export function dropSlots(a: XsaveArea, off: number, len: number, keep = -1): void {
   const end = off + len;
-  for (let i = 0; i < 64; i++) {
-    const o = a.slotOff[i];
-    if (o < 0 || i === keep) continue;
-    if (o < end && off < o + a.slotLen[i]) a.slotOff[i] = -1;
+  for (let half = 0; half < 2; half++) {
+    let live = half === 0 ? a.slotLiveLo : a.slotLiveHi;
+    while (live !== 0) {
+      const bit = live & -live;
+      live ^= bit;
+      const i = 31 - Math.clz32(bit) + 32 * half;
+      if (i === keep) continue;
+      const o = a.slotOff[i];
+      if (o < end && off < o + a.slotLen[i]) forgetSlot(a, i);
+    }
   }
+}
+
+/** Component i's bytes in the area now hold token t (written or verified by the codec). */
+export function setSlot(a: XsaveArea, i: number, off: number, t: number, len: number): void {
+  a.slotOff[i] = off;
+  a.slotTok[i] = t;
+  a.slotLen[i] = len;
+  if (i < 32) a.slotLiveLo |= 1 << i;
+  else a.slotLiveHi |= 1 << (i - 32);
+}
+
+export function forgetSlot(a: XsaveArea, i: number): void {
+  a.slotOff[i] = -1;
+  if (i < 32) a.slotLiveLo &= ~(1 << i);
+  else a.slotLiveHi &= ~(1 << (i - 32));
 }
 
 /** A write to the area that is not an XSAVE* (software editing a signal frame, ptrace, a memcpy). */

@@ -2,7 +2,7 @@
  * Moving one component's value between the register file (a token) and an XSAVE area (bytes),
  * through the area's slot cache.
  */
-import { dropSlots, XsaveArea } from './area.js';
+import { dropSlots, setSlot, XsaveArea } from './area.js';
 import { XMachine } from './machine.js';
 import { intern, normalizeLoaded } from './values.js';
 
@@ -18,9 +18,7 @@ export function storeComponent(m: XMachine, a: XsaveArea, i: number, t: number, 
     b.set(img, off);
   }
   dropSlots(a, off, img.length, i);
-  a.slotOff[i] = off;
-  a.slotTok[i] = t;
-  a.slotLen[i] = img.length;
+  setSlot(a, i, off, t, img.length);
 }
 
 /** Token for the value component i would hold after loading the bytes at `off`. */
@@ -32,9 +30,7 @@ export function loadComponent(m: XMachine, a: XsaveArea, i: number, off: number)
   if (!changed) {
     // The bytes are exactly what a save of this value writes: remember them.
     dropSlots(a, off, size, i);
-    a.slotOff[i] = off;
-    a.slotTok[i] = t;
-    a.slotLen[i] = size;
+    setSlot(a, i, off, t, size);
   }
   return t;
 }
