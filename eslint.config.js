@@ -35,6 +35,18 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/policies/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/cli/**', '**/report/**', '**/sim/**', '**/check/**', '**/cost/**', '**/workload/**'] }],
+    },
+  },
+  {
+    files: ['src/sim/**/*.ts', 'src/report/**/*.ts', 'src/check/**/*.ts', 'src/cost/**/*.ts', 'src/workload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/cli/**'] }],
+    },
+  },
+  {
     files: ['src/kernel/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['**/policies/**', '**/cli/**', '**/report/**', '**/sim/**', '**/check/**', '**/cost/**', '**/workload/**'] }],

@@ -8,6 +8,7 @@ import { cpuCommand } from './commands/cpu.js';
 import { dmesgCommand } from './commands/dmesg.js';
 import { layoutCommand } from './commands/layout.js';
 import { profilesCommand } from './commands/profiles.js';
+import { replayCommand } from './commands/replay.js';
 import { sigframeCommand } from './commands/sigframe.js';
 
 function buildProgram(): Command {
@@ -19,7 +20,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), replayCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }

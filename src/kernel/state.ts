@@ -93,13 +93,14 @@ export interface Task {
   nmCount: number;
 }
 
-/** A signal frame the kernel wrote to the user stack: the FPU part as real bytes (see signal.ts). */
+/**
+ * A signal frame the kernel wrote to the user stack: its FPU part as real bytes (the standard-format
+ * XSAVE image with _fpx_sw_bytes in the legacy area's software-reserved bytes, then FP_XSTATE_MAGIC2),
+ * at buf_fx (64-byte aligned). The handler may edit it before sigreturn (see signal.ts).
+ */
 export interface SignalFrame {
   sig: number;
-  /** Standard-format XSAVE image + _fpx_sw_bytes + FP_XSTATE_MAGIC2, as the handler sees it. */
-  fpu: Uint8Array;
-  /** Linear address of buf_fx (64-byte aligned). */
-  address: number;
+  area: XsaveArea;
 }
 
 export interface Cpu {
@@ -125,6 +126,10 @@ export interface Cpu {
   pkru: number;
   /** Pre-5.2 lazy era: CR0.TS mirror (fpu_active in the 2016 RFC). */
   fpuActive: boolean;
+  /** switch_fpu_prepare's decision handed to switch_fpu_finish (lazy era "preload"). */
+  preload: boolean;
+  /** fpregs_lock() held (local_bh_disable on !PREEMPT_RT). */
+  fpregsLocked: boolean;
   /** Run queue (pids), in order. */
   rq: number[];
 }
@@ -182,4 +187,10 @@ export interface KState {
   /** Next linear address for a kernel buffer (each buffer gets its own, 64-byte aligned). */
   nextAddr: number;
   counters: Counters;
+  /**
+   * Bytes in the BLAKE2s buffer of random.c's input pool (0..64). add_device_randomness() appends to it
+   * (fork: 8 bytes, release_task: 16); a compression, which on x86 runs in kernel_fpu_begin(), happens
+   * when the buffer is full and more input arrives.
+   */
+  entropyBuf: number;
 }

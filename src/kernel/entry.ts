@@ -1,0 +1,111 @@
+/**
+ * Entering and leaving the kernel: syscalls, user page faults, and the exit-to-user work
+ * (exit_to_user_mode_loop / arch_exit_to_user_mode_prepare): pending signals are delivered, then the
+ * FPU policy makes the user state live (switch_fpu_return). Also what user code does to its FPU
+ * registers, with the #NM a lazy policy (CR0.TS) or XFD (AMX) raises on first use.
+ */
+import { writeComponent } from '../arch/xsave/registers.js';
+import { intern } from '../arch/xsave/values.js';
+import type { Kernel } from './kernel.js';
+import { emit, violation } from './kernel.js';
+import { Cpu, Task } from './state.js';
+import { deliverSignal } from './signal.js';
+
+function cpuOf(k: Kernel, t: Task): Cpu {
+  return k.st.cpus[t.cpu];
+}
+
+/** sys_enter: the task leaves user mode for a system call. */
+export function syscallEnter(k: Kernel, t: Task, nr: number, args = '0, 0, 0, 0, 0, 0'): void {
+  const cpu = cpuOf(k, t);
+  t.inUser = false;
+  cpu.xs.cpl = 0;
+  k.st.counters.syscalls++;
+  emit(k, cpu, 'sys_enter', `NR ${nr} (${args})`);
+}
+
+/** sys_exit: the syscall returns (the task is still in the kernel; returnToUser follows). */
+export function syscallExit(k: Kernel, t: Task, nr: number, ret: number): void {
+  emit(k, cpuOf(k, t), 'sys_exit', `NR ${nr} = ${ret}`);
+}
+
+/** A user page fault: exception entry and handling (returnToUser follows). */
+export function pageFault(k: Kernel, t: Task, address: number, ip: number): void {
+  const cpu = cpuOf(k, t);
+  t.inUser = false;
+  cpu.xs.cpl = 0;
+  k.st.counters.pageFaults++;
+  emit(k, cpu, 'page_fault_user', `address=0x${address.toString(16)} ip=0x${ip.toString(16)} error_code=0x7`, 'd....');
+}
+
+/** exit_to_user_mode: deliver pending signals, then the FPU part (switch_fpu_return), then user mode. */
+export function returnToUser(k: Kernel, t: Task): void {
+  const cpu = cpuOf(k, t);
+  if (t.kind !== 'user') {
+    violation(k, 'kthread-to-user', `${t.comm} (${t.kind}) cannot return to user mode`, cpu.id, t.pid);
+    return;
+  }
+  while (t.pending.length > 0) deliverSignal(k, cpu, t, t.pending.shift()!);
+  k.policy.returnToUser(k, cpu, t);
+  t.inUser = true;
+  cpu.xs.cpl = 3;
+}
+
+/**
+ * The token of the value `tag` for component i: an image whose every 32-bit word is the tag (a valid
+ * x87 image for i = 0), interned once. Tags name who wrote what (the checker's oracle compares them).
+ */
+export function valueToken(k: Kernel, i: number, tag: number): number {
+  const key = i * 0x1_0000_0000 + (tag >>> 0);
+  const hit = k.tokens.get(key);
+  if (hit !== undefined) return hit;
+  const size = k.m.pool.images[i][0].length;
+  const b = new Uint8Array(size);
+  for (let o = 0; o + 4 <= size; o += 4) {
+    b[o] = tag & 0xff;
+    b[o + 1] = (tag >>> 8) & 0xff;
+    b[o + 2] = (tag >>> 16) & 0xff;
+    b[o + 3] = (tag >>> 24) & 0xff;
+  }
+  if (i === 0) {
+    // x87: FCW 037FH, FSW/FTW/FOP/pointers 0, only the ST registers' 80-bit values carry the tag.
+    b.fill(0, 0, 32);
+    b[0] = 0x7f;
+    b[1] = 0x03;
+    for (let r = 0; r < 8; r++) b.fill(0, 32 + 16 * r + 10, 32 + 16 * r + 16);
+  }
+  const t = intern(k.m.pool, i, b);
+  k.tokens.set(key, t);
+  return t;
+}
+
+/**
+ * User code writes value `tag` into component i (an AVX instruction, a TILELOADD, …). A #NM from
+ * CR0.TS goes to the policy (lazy era) and the instruction is retried; returns false when the task
+ * could not run it (no FPU handling for the trap: the model records a violation).
+ */
+export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
+  const cpu = cpuOf(k, t);
+  const tok = valueToken(k, i, tag);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const f = writeComponent(cpu.xs, i, tok);
+    if (!f) return true;
+    if (f.vector === '#NM' && cpu.xs.cr0Ts) {
+      k.st.counters.nmTraps++;
+      cpu.xs.cpl = 0;
+      const handled = k.policy.deviceNotAvailable(k, cpu, t);
+      cpu.xs.cpl = 3;
+      if (!handled) break;
+      continue;
+    }
+    violation(k, 'user-fpu-fault', `${f.vector} on user write of component ${i}: ${f.reason}`, cpu.id, t.pid);
+    return false;
+  }
+  violation(k, 'user-fpu-fault', `#NM on component ${i} not resolved by the FPU policy`, cpu.id, t.pid);
+  return false;
+}
+
+/** The value user code observes in component i now (the checker compares it with the task's shadow). */
+export function userObserve(k: Kernel, t: Task, i: number): number {
+  return cpuOf(k, t).xs.tok[i];
+}

@@ -1,0 +1,107 @@
+/**
+ * The environment of a kernel-model run: the CPU (instruction model and value pool), the FPU
+ * configuration Linux chose at boot, the FPU policy, and the current state. `step` (step.ts) applies one
+ * event to `k.st` and returns the trace events it emitted; simulation, replay, the checker and the web
+ * app all drive that same function.
+ */
+import { CpuProfile } from '../arch/profile.js';
+import { createMachine, XMachine } from '../arch/xsave/machine.js';
+import { enabledXState } from '../arch/xsave/state.js';
+import { hiOf, loOf } from '../arch/mask.js';
+import { FpuConfig, fpuConfig } from './fpu/config.js';
+import { FpuPolicy } from './fpu/policy.js';
+import { BootOptions } from './fpu/xstate-config.js';
+import { KernelVersion } from './fpu/kernel-version.js';
+import { Cpu, FpState, KState, newCounters } from './state.js';
+import { EventName, TraceEvent } from './trace/events.js';
+import { newFpstate, newIdleTask } from './task.js';
+
+/** A rule of the model that a policy broke (the checker's invariants add more). */
+export interface Violation {
+  rule: string;
+  detail: string;
+  cpu: number;
+  pid: number;
+}
+
+export interface Kernel {
+  readonly m: XMachine;
+  readonly cfg: FpuConfig;
+  readonly policy: FpuPolicy;
+  st: KState;
+  /** Trace events emitted by the current step; null when tracing is off. */
+  out: TraceEvent[] | null;
+  /** Violations found by the current step. */
+  violations: Violation[];
+  /** init_fpstate: the init image in the kernel's buffer format (read-only). */
+  readonly initFpstate: FpState;
+  /** Memo of the value tokens user and kernel code write (component, tag) -> token. */
+  readonly tokens: Map<number, number>;
+}
+
+export interface KernelOptions {
+  cpus: number;
+  version?: KernelVersion | string;
+  boot?: BootOptions;
+  /** Initial fill of the random.c input pool's BLAKE2s buffer (hidden state of a real machine). */
+  entropyBuf?: number;
+}
+
+export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {
+  const m = createMachine(profile);
+  const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
+  const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0 };
+  const partial = { m, cfg, policy, st, out: null, violations: [], tokens: new Map<number, number>() };
+  // init_fpstate lives at its own address and holds every component of fpu_kernel_cfg.max_features in
+  // its init configuration (XSTATE_BV = 0).
+  const initFpstate = newFpstate(partial, cfg.maxSize, true);
+  const k: Kernel = { ...partial, initFpstate };
+  for (let c = 0; c < opts.cpus; c++) {
+    const xs = enabledXState(cfg.xcr0, cfg.xss, 0);
+    xs.xfdLo = cfg.initXfdLo;
+    xs.xfdHi = cfg.initXfdHi;
+    const cpu: Cpu = {
+      id: c,
+      curr: 0,
+      idle: 0,
+      owner: 0,
+      xs,
+      inKernelFpu: false,
+      softirq: 0,
+      hardirq: 0,
+      preempt: 0,
+      xfdCacheLo: cfg.initXfdLo,
+      xfdCacheHi: cfg.initXfdHi,
+      pkru: 0,
+      fpuActive: !policy.usesTs,
+      preload: false,
+      fpregsLocked: false,
+      rq: [],
+    };
+    xs.cr0Ts = policy.usesTs;
+    st.cpus.push(cpu);
+    const idle = newIdleTask(k, c);
+    cpu.curr = idle.pid;
+    cpu.idle = idle.pid;
+  }
+  return k;
+}
+
+/** Record a violation of a model rule. */
+export function violation(k: Kernel, rule: string, detail: string, cpu: number, pid: number): void {
+  k.violations.push({ rule, detail, cpu, pid });
+}
+
+/** Emit a trace event in the context of the task running on `cpu`. */
+export function emit(k: Kernel, cpu: Cpu, name: EventName, text: string, flags = '.....'): void {
+  if (!k.out) return;
+  const t = k.st.tasks.get(cpu.curr);
+  k.out.push({ ts: k.st.now, cpu: cpu.id, pid: cpu.curr < 0 ? 0 : cpu.curr, comm: t ? t.comm : "?", flags, name, text });
+}
+
+export function maskLo(m: bigint): number {
+  return loOf(m);
+}
+export function maskHi(m: bigint): number {
+  return hiOf(m);
+}

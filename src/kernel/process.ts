@@ -1,0 +1,77 @@
+/**
+ * fork/clone, exec and exit: the task bookkeeping around the FPU policy's fpu_clone, fpu_flush_thread
+ * and fpu__drop, with Linux's sched_process_* tracepoints.
+ */
+import type { Kernel } from './kernel.js';
+import { emit } from './kernel.js';
+import { Cpu, Task, TaskKind } from './state.js';
+import { newTask } from './task.js';
+import { addDeviceRandomness, FORK_ENTROPY_BYTES, RELEASE_ENTROPY_BYTES } from './random.js';
+
+export interface ForkOptions {
+  /** CLONE_THREAD (a thread of the parent's process: same tgid and mm). */
+  thread: boolean;
+  /** The child's kind: a user task, or a kernel thread / user worker (fpu_clone's `minimal`). */
+  kind?: TaskKind;
+  comm?: string;
+  pid?: number;
+}
+
+/** copy_process + wake_up_new_task's bookkeeping; returns the child (runnable, not yet on a run queue). */
+export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Task {
+  const kind = o.kind ?? (parent.kind === 'kthread' ? 'kthread' : 'user');
+  const child = newTask(k, {
+    pid: o.pid,
+    tgid: o.thread ? parent.tgid : undefined,
+    comm: o.comm ?? parent.comm,
+    kind,
+    cpu: cpu.id,
+    mm: kind === 'user' ? (o.thread ? parent.mm : undefined) : 0,
+    parent: parent.pid,
+  });
+  child.pkru = kind === 'user' ? cpu.pkru : 0x5555_5554; // copy_thread: the parent's live PKRU, or the init value
+  k.policy.fork(k, cpu, parent, child, kind !== 'user');
+  k.st.counters.forks++;
+  addDeviceRandomness(k, cpu, FORK_ENTROPY_BYTES); // kernel_clone: add_latent_entropy()
+  const pp = parent.pid < 0 ? 0 : parent.pid;
+  emit(k, cpu, 'sched_process_fork', `comm=${parent.comm} pid=${pp} child_comm=${child.comm} child_pid=${child.pid}`);
+  return child;
+}
+
+/** exec: flush_thread (fpu_flush_thread), the new image's comm, PKRU back to its default. */
+export function execTask(k: Kernel, cpu: Cpu, t: Task, filename: string): void {
+  k.policy.exec(k, cpu, t);
+  t.frames = [];
+  t.comm = filename.slice(filename.lastIndexOf('/') + 1).slice(0, 15) || t.comm;
+  t.pkru = 0x5555_5554;
+  cpu.pkru = 0x5555_5554;
+  k.st.counters.execs++;
+  emit(k, cpu, 'sched_process_exec', `filename=${filename} pid=${t.pid} old_pid=${t.pid}`);
+}
+
+/** do_exit up to the last schedule(): sched_process_exit, then exit_thread's fpu__drop. */
+export function exitTask(k: Kernel, cpu: Cpu, t: Task, phase?: 'notify' | 'drop'): void {
+  if (phase !== 'drop') {
+    const groupDead = ![...k.st.tasks.values()].some((o) => o !== t && o.tgid === t.tgid && o.run !== 'zombie');
+    emit(k, cpu, 'sched_process_exit', `comm=${t.comm} pid=${t.pid} prio=120 group_dead=${groupDead}`);
+  }
+  if (phase === 'notify') return;
+  k.policy.exit(k, cpu, t);
+  k.st.counters.exits++;
+  // exit_notify(): a thread that is not the group leader is reaped at once, in its own context.
+  if (t.pid !== t.tgid) reapTask(k, cpu);
+}
+
+/** release_task() of a dead task, in the reaper's context (wait4 in the parent, or the thread itself). */
+export function reapTask(k: Kernel, cpu: Cpu): void {
+  addDeviceRandomness(k, cpu, RELEASE_ENTROPY_BYTES);
+}
+
+/** The last reference is gone (after the final switch away from a zombie): the task and its buffers are freed. */
+export function releaseTask(k: Kernel, t: Task): void {
+  k.st.tasks.delete(t.pid);
+  for (const c of k.st.cpus) {
+    const j = c.rq.indexOf(t.pid);
+    if (j >= 0) c.rq.splice(j, 1);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The model's one transition function. Every driver — simulation, trace replay, the checker, the web
+ * visualizer — advances a kernel state only through `step(k, event)`, which applies the event to
+ * `k.st` in place and returns the trace events it emitted (and leaves rule violations in
+ * `k.violations`). Events are plain data, so a run is replayable from its event list.
+ */
+import type { Kernel, Violation } from './kernel.js';
+import { violation } from './kernel.js';
+import { TraceEvent } from './trace/events.js';
+import { Task, TIF_NEED_FPU_LOAD } from './state.js';
+import { contextSwitch, migrateTask, PrevState, schedule, selectCpu, wakeUp } from './sched.js';
+import { pageFault, returnToUser, syscallEnter, syscallExit, userWrite } from './entry.js';
+import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.js';
+import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
+import { kernelFpuSection, KfpuContext } from './kfpu.js';
+import { newTask } from './task.js';
+import { TaskKind } from './state.js';
+
+export type KEvent =
+  /** A task that exists before the run starts (replay: first seen in a trace), in the given situation. */
+  | { type: 'spawn'; pid: number; tgid?: number; comm: string; kind: TaskKind; cpu: number; running?: boolean; inUser?: boolean; ts?: number }
+  /** __schedule on `cpu` switching to `next` (the replay's sched_switch); prev leaves in prevState. */
+  | { type: 'switch'; cpu: number; next: number; prevState: PrevState; ts?: number }
+  /** schedule() on `cpu`: the scheduler picks the next task (simulation). */
+  | { type: 'schedule'; cpu: number; prevState: PrevState; ts?: number }
+  | { type: 'syscall'; pid: number; nr: number; ts?: number }
+  | { type: 'sysexit'; pid: number; nr: number; ret: number; ts?: number }
+  /** exit_to_user_mode: signals, then the FPU's return-to-user work. */
+  | { type: 'return'; pid: number; ts?: number }
+  | { type: 'fault'; pid: number; address: number; ts?: number }
+  /** User code writes value `tag` into XSAVE component `comp`. */
+  | { type: 'user-write'; pid: number; comp: number; tag: number; ts?: number }
+  | { type: 'fork'; pid: number; child?: number; thread: boolean; kind?: TaskKind; comm?: string; ts?: number }
+  | { type: 'exec'; pid: number; filename: string; ts?: number }
+  /**
+   * do_exit: 'notify' is the sched_process_exit tracepoint, 'drop' exit_thread's fpu__drop (and the
+   * reaping of a thread); without a phase, both (the replay splits them: the drop happens right before
+   * the final schedule, after any preemption in between).
+   */
+  | { type: 'exit'; pid: number; phase?: 'notify' | 'drop'; ts?: number }
+  | { type: 'wakeup'; pid: number; cpu?: number; by: number; ts?: number }
+  | { type: 'migrate'; pid: number; cpu: number; on: number; ts?: number }
+  /** Queue a signal; it is delivered at the task's next return to user. */
+  | { type: 'kill'; pid: number; sig: number; ts?: number }
+  /** rt_sigreturn from the innermost handler (after the handler may have edited its frame: see frame-edit). */
+  | { type: 'sigreturn'; pid: number; ts?: number }
+  /** The handler writes bytes into its signal frame at `offset` (a corrupted or modified frame). */
+  | { type: 'frame-edit'; pid: number; offset: number; bytes: number[]; ts?: number }
+  | { type: 'kfpu'; cpu: number; ctx: KfpuContext; ts?: number }
+  /** get_signal + setup_rt_frame now, on the way out of the kernel (the replay's signal_deliver). */
+  | { type: 'deliver'; pid: number; sig: number; ts?: number }
+  /** wait4/waitid reaping a dead child: release_task in the waiter's context. */
+  | { type: 'reap'; pid: number; ts?: number }
+  /** PTRACE_SETREGSET / PTRACE_GETREGSET NT_X86_XSTATE by `pid` on the stopped tracee `target`. */
+  | { type: 'ptrace'; pid: number; target: number; write: boolean; ts?: number };
+
+export interface StepResult {
+  trace: TraceEvent[];
+  violations: Violation[];
+}
+
+function task(k: Kernel, pid: number): Task | undefined {
+  const t = k.st.tasks.get(pid);
+  if (!t) violation(k, 'no-such-task', `event for pid ${pid}, which does not exist`, -1, pid);
+  return t;
+}
+
+function current(k: Kernel, t: Task, what: string): boolean {
+  const cpu = k.st.cpus[t.cpu];
+  if (cpu && cpu.curr === t.pid && t.run === 'running') return true;
+  violation(k, 'not-running', `${what} for ${t.comm}-${t.pid}, which is not running`, t.cpu, t.pid);
+  return false;
+}
+
+/** Applies one event; returns its trace events (when `trace` is on) and violations. */
+export function step(k: Kernel, ev: KEvent, trace = true): StepResult {
+  const out: TraceEvent[] = [];
+  k.out = trace ? out : null;
+  k.violations = [];
+  if (ev.ts !== undefined) k.st.now = ev.ts;
+  apply(k, ev);
+  k.out = null;
+  return { trace: out, violations: k.violations };
+}
+
+function apply(k: Kernel, ev: KEvent): void {
+  const st = k.st;
+  switch (ev.type) {
+    case 'spawn': {
+      const t = newTask(k, { pid: ev.pid, tgid: ev.tgid, comm: ev.comm, kind: ev.kind, cpu: ev.cpu });
+      if (ev.running) {
+        const cpu = st.cpus[ev.cpu];
+        const prev = st.tasks.get(cpu.curr);
+        if (prev && prev.kind !== 'idle') prev.run = 'runnable';
+        cpu.curr = t.pid;
+        t.run = 'running';
+        t.inUser = ev.inUser ?? false;
+      } else t.run = 'sleeping';
+      return;
+    }
+    case 'switch': {
+      const cpu = st.cpus[ev.cpu];
+      const next = task(k, ev.next);
+      if (!cpu || !next) return;
+      const prev = st.tasks.get(cpu.curr)!;
+      contextSwitch(k, cpu, next, ev.prevState);
+      if (prev.run === 'zombie') releaseTask(k, prev);
+      return;
+    }
+    case 'schedule': {
+      const cpu = st.cpus[ev.cpu];
+      const prev = st.tasks.get(cpu.curr)!;
+      schedule(k, cpu, ev.prevState);
+      if (prev.run === 'zombie') releaseTask(k, prev);
+      return;
+    }
+    case 'syscall': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'syscall')) syscallEnter(k, t, ev.nr);
+      return;
+    }
+    case 'sysexit': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'syscall exit')) syscallExit(k, t, ev.nr, ev.ret);
+      return;
+    }
+    case 'return': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'return to user')) returnToUser(k, t);
+      return;
+    }
+    case 'fault': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'page fault')) pageFault(k, t, ev.address, 0x40_1000);
+      return;
+    }
+    case 'user-write': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'user FPU write')) userWrite(k, t, ev.comp, ev.tag);
+      return;
+    }
+    case 'fork': {
+      const t = task(k, ev.pid);
+      if (!t || !current(k, t, 'fork')) return;
+      const cpu = st.cpus[t.cpu];
+      const child = forkTask(k, cpu, t, { thread: ev.thread, kind: ev.kind, comm: ev.comm, pid: ev.child });
+      child.cpu = selectCpu(k, cpu.id);
+      st.cpus[child.cpu].rq.push(child.pid);
+      return;
+    }
+    case 'exec': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'exec')) execTask(k, st.cpus[t.cpu], t, ev.filename);
+      return;
+    }
+    case 'exit': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'exit')) exitTask(k, st.cpus[t.cpu], t, ev.phase);
+      return;
+    }
+    case 'wakeup': {
+      const t = task(k, ev.pid);
+      if (t) wakeUp(k, st.cpus[ev.by], t, ev.cpu ?? selectCpu(k, t.cpu));
+      return;
+    }
+    case 'migrate': {
+      const t = task(k, ev.pid);
+      if (t) migrateTask(k, st.cpus[ev.on], t, ev.cpu);
+      return;
+    }
+    case 'kill': {
+      const t = task(k, ev.pid);
+      if (t) t.pending.push(ev.sig);
+      return;
+    }
+    case 'sigreturn': {
+      const t = task(k, ev.pid);
+      if (!t || !current(k, t, 'sigreturn')) return;
+      syscallEnter(k, t, 15);
+      if (!sigreturn(k, st.cpus[t.cpu], t)) t.pending.push(SIGSEGV);
+      return;
+    }
+    case 'frame-edit': {
+      const t = task(k, ev.pid);
+      const f = t?.frames[t.frames.length - 1];
+      if (!t || !f) return;
+      for (let j = 0; j < ev.bytes.length; j++) if (ev.offset + j < f.area.bytes.length) f.area.bytes[ev.offset + j] = ev.bytes[j] & 0xff;
+      f.area.slotLiveLo = 0;
+      f.area.slotLiveHi = 0;
+      f.area.slotOff.fill(-1);
+      return;
+    }
+    case 'deliver': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'signal delivery')) deliverSignal(k, st.cpus[t.cpu], t, ev.sig);
+      return;
+    }
+    case 'reap': {
+      const t = task(k, ev.pid);
+      if (t) reapTask(k, st.cpus[t.cpu]);
+      return;
+    }
+    case 'ptrace': {
+      const tracer = task(k, ev.pid);
+      const target = task(k, ev.target);
+      if (!tracer || !target) return;
+      const tcpu = st.cpus[target.cpu];
+      // The regset code works on the tracee's memory image: synced, and for a write the registers
+      // must be reloaded from it (fpu_force_restore).
+      k.policy.makeMemoryValid(k, tcpu && tcpu.curr === target.pid ? tcpu : null, target, ev.write);
+      return;
+    }
+    case 'kfpu': {
+      const cpu = st.cpus[ev.cpu];
+      if (cpu) kernelFpuSection(k, cpu, ev.ctx);
+      return;
+    }
+  }
+}
+
+/** TIF_NEED_FPU_LOAD of a task (for drivers and reports). */
+export function needsFpuLoad(t: Task): boolean {
+  return (t.tif & TIF_NEED_FPU_LOAD) !== 0;
+}

@@ -1,0 +1,160 @@
+/**
+ * `deferred`: Linux 5.2+ as Linux 6.18 does it (arch/x86/include/asm/fpu/sched.h switch_fpu(),
+ * arch/x86/kernel/fpu/context.h fpregs_restore_userregs(), core.c).
+ *
+ *  - Switch-out (switch_fpu, in prev's context): a user task whose registers are live
+ *    (TIF_NEED_FPU_LOAD clear) gets TIF_NEED_FPU_LOAD set and is saved; last_cpu := this CPU. The
+ *    per-CPU owner keeps pointing at it — the registers still hold its state. Nothing is done for next.
+ *  - Return to user (switch_fpu_return): if TIF_NEED_FPU_LOAD, restore from memory unless
+ *    fpregs_state_valid() (owner == fpu && last_cpu == cpu), then clear the flag.
+ *  - Kernel threads, user workers and idle are never saved: their flag stays set from fpu_clone.
+ *  - kernel_fpu_begin saves the user state if live and invalidates this CPU's registers
+ *    (__cpu_invalidate_fpregs_state); a changed memory image uses __fpu_invalidate_fpregs_state.
+ */
+import type { Kernel } from '../../kernel/kernel.js';
+import { violation } from '../../kernel/kernel.js';
+import type { FpuPolicy } from '../../kernel/fpu/policy.js';
+import {
+  cpuInvalidateFpregsState,
+  fpregsActivate,
+  fpregsDeactivate,
+  fpregsMarkActivate,
+  fpregsStateValid,
+  fpuInvalidateFpregsState,
+  initFpstateImage,
+  MASK_FPSTATE_HI,
+  MASK_FPSTATE_LO,
+  restoreFpregsFromFpstate,
+  saveFpregsToFpstate,
+  traceFpu,
+} from '../../kernel/fpu/core.js';
+import { Cpu, Task, TIF_NEED_FPU_LOAD } from '../../kernel/state.js';
+import { fpregsLock, fpregsUnlock } from '../../kernel/signal.js';
+
+function isUserTask(t: Task): boolean {
+  return t.kind === 'user';
+}
+
+/** fpregs_restore_userregs(): load current's state unless this CPU's registers still hold it. */
+export function fpregsRestoreUserregs(k: Kernel, cpu: Cpu, t: Task): void {
+  if (!isUserTask(t)) {
+    violation(k, 'kthread-fpu-load', `fpregs_restore_userregs for ${t.kind} ${t.comm}`, cpu.id, t.pid);
+    return;
+  }
+  if (!fpregsStateValid(cpu, t.fpu)) {
+    restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, MASK_FPSTATE_LO, MASK_FPSTATE_HI, t);
+    fpregsActivate(k, cpu, t.fpu);
+    t.fpu.lastCpu = cpu.id;
+  } else k.st.counters.restoresSkipped++;
+  t.tif &= ~TIF_NEED_FPU_LOAD;
+}
+
+/** fpu_reset_fpregs(): the memory image becomes init_fpstate's and the registers must be reloaded. */
+export function fpuResetFpregs(k: Kernel, cpu: Cpu, t: Task): void {
+  fpregsLock(cpu);
+  fpuInvalidateFpregsState(t.fpu);
+  initFpstateImage(k, t.fpu.fpstate);
+  t.tif |= TIF_NEED_FPU_LOAD;
+  fpregsUnlock(cpu);
+}
+
+export const deferred: FpuPolicy = {
+  name: 'deferred',
+  models: 'Linux 5.2+ (TIF_NEED_FPU_LOAD, restore on exit to user), as in 6.18: switch_fpu(), fpregs_restore_userregs()',
+  usesTs: false,
+
+  switchOut(k, cpu, prev) {
+    if ((prev.tif & TIF_NEED_FPU_LOAD) === 0 && isUserTask(prev)) {
+      prev.tif |= TIF_NEED_FPU_LOAD;
+      saveFpregsToFpstate(k, cpu, prev.fpu, prev);
+      // The save preserved the registers: the owner is still prev, valid on this CPU.
+      prev.fpu.lastCpu = cpu.id;
+      traceFpu(k, cpu, 'x86_fpu_regs_deactivated', prev.fpu, 'd..2.');
+    }
+  },
+
+  switchIn() {
+    // 6.15+: nothing for next; every user task that is not running already has TIF_NEED_FPU_LOAD set.
+  },
+
+  returnToUser(k, cpu, t) {
+    if (t.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, t);
+  },
+
+  deviceNotAvailable() {
+    return false;
+  },
+
+  registersValid(_k, cpu, t) {
+    return cpu.curr === t.pid && (t.tif & TIF_NEED_FPU_LOAD) === 0;
+  },
+
+  memoryValid(k, t) {
+    const cpu = k.st.cpus[t.cpu];
+    return (t.tif & TIF_NEED_FPU_LOAD) !== 0 || !cpu || cpu.curr !== t.pid;
+  },
+
+  makeRegistersValid(k, cpu, t) {
+    if (t.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, t);
+  },
+
+  makeMemoryValid(k, cpu, t, forWrite) {
+    // fpu_sync_fpstate(): save current's live registers; a stopped tracee was saved at switch-out.
+    if (cpu && cpu.curr === t.pid && (t.tif & TIF_NEED_FPU_LOAD) === 0) {
+      fpregsLock(cpu);
+      saveFpregsToFpstate(k, cpu, t.fpu, t);
+      fpregsUnlock(cpu);
+    }
+    // fpu_force_restore(): the image will change; no register copy of it may be reused.
+    if (forWrite) {
+      fpuInvalidateFpregsState(t.fpu);
+      if (cpu && cpu.curr === t.pid) t.tif |= TIF_NEED_FPU_LOAD;
+    }
+  },
+
+  kernelFpuBegin(k, cpu) {
+    const t = k.st.tasks.get(cpu.curr)!;
+    if (isUserTask(t) && (t.tif & TIF_NEED_FPU_LOAD) === 0) {
+      t.tif |= TIF_NEED_FPU_LOAD;
+      saveFpregsToFpstate(k, cpu, t.fpu, t);
+    }
+    cpuInvalidateFpregsState(cpu);
+  },
+
+  kernelFpuEnd() {
+    // Nothing is restored: the user state comes back at exit to user.
+  },
+
+  fork(k, cpu, parent, child, minimal) {
+    child.fpu.lastCpu = -1;
+    child.tif |= TIF_NEED_FPU_LOAD;
+    if (minimal) return; // kernel thread / user worker: init state, nothing inherited, no trace
+    fpregsLock(cpu);
+    if (parent.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, parent);
+    // XSAVE into the child's default-sized buffer: dynamic features (AMX) are not inherited.
+    saveFpregsToFpstate(k, cpu, child.fpu, child);
+    fpregsUnlock(cpu);
+    traceFpu(k, cpu, 'x86_fpu_copy_dst', child.fpu);
+  },
+
+  exec(k, cpu, t) {
+    // fpu_flush_thread(): back to the embedded buffer with default permissions, memory reset.
+    const fpu = t.fpu;
+    fpu.fpstate = fpu.embedded;
+    fpu.permLo = k.cfg.kernelDefaultLo;
+    fpu.permHi = k.cfg.kernelDefaultHi;
+    fpuResetFpregs(k, cpu, t);
+  },
+
+  exit(k, cpu, t) {
+    // fpu__drop(): nothing to drop when the registers are not live (6.16, 016a2e6f8ae5); else current's
+    // registers belong to nobody any more. TIF_NEED_FPU_LOAD stays clear: the final switch saves them.
+    if (t.tif & TIF_NEED_FPU_LOAD) return;
+    if (cpu.curr === t.pid) fpregsDeactivate(k, cpu, t.fpu);
+    traceFpu(k, cpu, 'x86_fpu_dropped', t.fpu, '...1.');
+  },
+
+  markActivated(k, cpu, t) {
+    fpregsMarkActivate(k, cpu, t);
+  },
+};

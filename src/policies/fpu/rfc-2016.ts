@@ -1,0 +1,154 @@
+/**
+ * `rfc-2016`: Rik van Riel's "x86,fpu: make FPU context switching much lazier" (RFC, 2016-10-01,
+ * seeds/002), the five patches as posted on top of 4.8's eager mode — defects included:
+ *
+ *  1/5 prev/next split; CR0.TS mirrored in per-CPU fpu_active.
+ *  2/5 switch_fpu_finish() only sets TIF_LOAD_FPU on the incoming task; the exit-to-user path does
+ *      test_and_clear(TIF_LOAD_FPU) and then switch_fpu_return() loads the registers.
+ *  3/5 __kernel_fpu_begin(kernelfpu) makes a KVM guest fpu the owner instead of NULL.
+ *  4/5 fpu_lazy_skip_restore(): skip the load when fpstate_active, last_cpu == cpu and the owner is
+ *      still this fpu (and record that in fpregs_active).
+ *  5/5 signal path: copy_fpstate_to_sigframe loads the registers if not still loaded — but without
+ *      making the task the owner or clearing TIF_LOAD_FPU, so the exit path may load again from a
+ *      stale memory image ("kinda sorta fix up signal path").
+ * TIF_LOAD_FPU is modeled by the kernel's TIF_NEED_FPU_LOAD bit.
+ */
+import type { FpuPolicy } from '../../kernel/fpu/policy.js';
+import {
+  cpuInvalidateFpregsState,
+  fpuInvalidateFpregsState,
+  initFpstateImage,
+  restoreFpregsFromFpstate,
+  saveFpregsToFpstate,
+  traceFpu,
+} from '../../kernel/fpu/core.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { copyParentFpu, FPREGS_ACTIVE_VALIDITY } from './fpregs-active.js';
+import { Cpu, Task, TIF_NEED_FPU_LOAD } from '../../kernel/state.js';
+
+const ALL = 0xffff_ffff;
+
+/** Patch 4/5: is this fpu's register set still loaded in this CPU? Records it in fpregs_active. */
+function fpuLazySkipRestore(cpu: Cpu, t: Task): boolean {
+  const still = t.fpu.fpstateActive && t.fpu.lastCpu === cpu.id && cpu.owner === t.fpu.id;
+  t.fpu.fpregsActive = still;
+  return still;
+}
+
+/** Patch 2/5 switch_fpu_return(), with 4/5's skip (eager mode: preload whenever fpstate_active). */
+function switchFpuReturn(k: Kernel, cpu: Cpu, t: Task): void {
+  const fpu = t.fpu;
+  if (!fpu.fpstateActive) return;
+  if (fpuLazySkipRestore(cpu, t)) {
+    k.st.counters.restoresSkipped++;
+    return;
+  }
+  fpu.counter = Math.min(255, fpu.counter + 1);
+  cpu.owner = fpu.id; // __fpregs_activate
+  fpu.fpregsActive = true;
+  traceFpu(k, cpu, 'x86_fpu_regs_activated', fpu, 'd....');
+  cpu.fpuActive = true;
+  restoreFpregsFromFpstate(k, cpu, fpu.fpstate, ALL, ALL, t);
+}
+
+export const rfc2016: FpuPolicy = {
+  name: 'rfc-2016',
+  models: "the 2016 RFC 'make FPU context switching much lazier' (5 patches on 4.8, as posted, with their defects)",
+  usesTs: false,
+
+  switchOut(k, cpu, prev) {
+    const o = prev.fpu;
+    if (o.fpregsActive) {
+      saveFpregsToFpstate(k, cpu, o, prev);
+      o.lastCpu = cpu.id;
+      o.fpregsActive = false;
+      traceFpu(k, cpu, 'x86_fpu_regs_deactivated', o, 'd..2.');
+    } else {
+      o.counter = 0;
+      o.lastCpu = -1;
+    }
+  },
+
+  switchIn(_k, _cpu, _prev, next) {
+    next.tif |= TIF_NEED_FPU_LOAD; // set_thread_flag(TIF_LOAD_FPU), for every task
+  },
+
+  returnToUser(k, cpu, t) {
+    if (t.tif & TIF_NEED_FPU_LOAD) {
+      t.tif &= ~TIF_NEED_FPU_LOAD; // test_and_clear_thread_flag
+      switchFpuReturn(k, cpu, t);
+    }
+  },
+
+  deviceNotAvailable() {
+    return false;
+  },
+
+  ...FPREGS_ACTIVE_VALIDITY,
+
+  makeRegistersValid(k, cpu, t) {
+    // Patch 5/5's signal-path fix: load if not still loaded, without becoming the owner.
+    if (!t.fpu.fpregsActive && !fpuLazySkipRestore(cpu, t) && t.fpu.fpstateActive) restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, ALL, ALL, t);
+  },
+
+  makeMemoryValid(k, cpu, t, forWrite) {
+    if (cpu && cpu.curr === t.pid && t.fpu.fpregsActive) saveFpregsToFpstate(k, cpu, t.fpu, t);
+    if (forWrite) fpuInvalidateFpregsState(t.fpu);
+  },
+
+  kernelFpuBegin(k, cpu) {
+    const t = k.st.tasks.get(cpu.curr)!;
+    if (t.fpu.fpregsActive) saveFpregsToFpstate(k, cpu, t.fpu, t);
+    else cpuInvalidateFpregsState(cpu); // patch 3/5: owner := kernelfpu (NULL outside KVM)
+  },
+
+  kernelFpuEnd(k, cpu) {
+    const t = k.st.tasks.get(cpu.curr)!;
+    if (t.fpu.fpregsActive) restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, ALL, ALL, t);
+  },
+
+  fork(k, cpu, parent, child, minimal) {
+    child.fpu.lastCpu = -1;
+    child.fpu.counter = 0;
+    child.fpu.fpregsActive = false;
+    child.fpu.fpstateActive = !minimal;
+    if (minimal) return;
+    // fpu__copy (4.8): from the registers if they are the parent's, else from its memory image.
+    copyParentFpu(k, cpu, parent, child);
+  },
+
+  exec(k, cpu, t) {
+    // fpu__clear (eager, 4.8): drop, activate with init state in memory and registers; patch 5/5's last_cpu = -1.
+    const fpu = t.fpu;
+    fpu.fpstate = fpu.embedded;
+    initFpstateImage(k, fpu.fpstate);
+    fpu.fpstateActive = true;
+    fpu.lastCpu = -1;
+    restoreFpregsFromFpstate(k, cpu, fpu.fpstate, ALL, ALL, t);
+    cpu.owner = fpu.id;
+    fpu.fpregsActive = true;
+  },
+
+  exit(k, cpu, t) {
+    if (cpu.curr === t.pid && t.fpu.fpregsActive) {
+      cpu.owner = 0;
+      t.fpu.fpregsActive = false;
+      traceFpu(k, cpu, 'x86_fpu_regs_deactivated', t.fpu, '...1.');
+    }
+    t.fpu.fpstateActive = false;
+    traceFpu(k, cpu, 'x86_fpu_dropped', t.fpu, '...1.');
+  },
+
+  markActivated(k, cpu, t) {
+    // 4.8's fpu__clear (signal delivery) / fpu__restore (sigreturn): memory and registers hold the same
+    // state (init, or the frame's), patch 5/5 sets last_cpu = -1, user_fpu_begin makes the task the
+    // owner. TIF_LOAD_FPU is left as it is, so the exit path's switch_fpu_return still runs.
+    const fpu = t.fpu;
+    saveFpregsToFpstate(k, cpu, fpu, t);
+    fpu.fpstateActive = true;
+    fpu.lastCpu = -1;
+    fpu.fpregsActive = true;
+    cpu.owner = fpu.id;
+    traceFpu(k, cpu, 'x86_fpu_regs_activated', fpu, 'b....');
+  },
+};
