@@ -4,10 +4,13 @@
  *
  *   layout            computeLayout / xstateSizeForMask for a mask on a loaded profile   target < 2 µs
  *   xsave-xrstor      XSAVE + XRSTOR of full AVX-512 state in the model, one core        target >= 2 M pairs/s
+ *   simulate          context switches/s, deferred, 64 CPUs, 512 tasks                    target >= 1 M/s
+ *   replay            trace events replayed per second                                     target >= 200 k/s
  *
  * Each figure is the median of several timed rounds after a warm-up.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { cpus, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { computeLayout, xstateSizeForMask } from '../src/arch/layout.js';
@@ -20,6 +23,10 @@ import { enabledXState } from '../src/arch/xsave/state.js';
 import { intern } from '../src/arch/xsave/values.js';
 import { renderTable } from '../src/report/table.js';
 import { createPrng, fillRandom } from '../src/util/prng.js';
+import { deferred } from '../src/policies/fpu/deferred.js';
+import { simulate } from '../src/sim/simulate.js';
+import { readTrace, replay } from '../src/sim/replay.js';
+import { validateScenario } from '../src/workload/scenario.js';
 
 const RESULTS = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../bench/results/' : './results/', import.meta.url));
 
@@ -119,9 +126,68 @@ function benchXsaveXrstor(): Result {
   };
 }
 
+function benchSimulate(): Result {
+  // 512 AVX tasks on 64 CPUs that yield after every few microseconds of user work: nearly every step
+  // is a context switch (syscall, schedule, save, return to user, restore, register check, writes).
+  const sc = validateScenario(
+    {
+      name: 'switch-storm',
+      cpus: 64,
+      durationMs: 1000,
+      tasks: [{ name: 'avx', count: 512, components: ['sse', 'avx'], computeUs: [2, 5], syscallProbability: 0, pageFaultProbability: 0, yieldProbability: 1 }],
+    },
+    'bench',
+  );
+  const p = builtinProfile('zen4-vm')!;
+  simulate(p, deferred, sc, { seed: 1, maxSwitches: 50_000 }); // warm-up
+  const runs: number[] = [];
+  let violations = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint();
+    const res = simulate(p, deferred, sc, { seed: 1 + r, maxSwitches: 200_000 });
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    runs.push(res.totals.contextSwitches / s);
+    violations += res.totals.violations.length;
+  }
+  const v = median(runs);
+  return {
+    name: 'simulate',
+    metric: 'simulated context switches/s, deferred, 64 CPUs, 512 tasks (with register checks)',
+    value: Math.round(v),
+    unit: 'switches/s',
+    target: '>= 1000000 switches/s',
+    pass: v >= 1e6 && violations === 0,
+    detail: { scenario: 'switch-storm', switchesPerRun: 200_000, runs: runs.map(Math.round), violations },
+  };
+}
+
+function benchReplay(): Result {
+  const file = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../data/traces/linux-6.18-zen4-mixed.trace.gz' : '../data/traces/linux-6.18-zen4-mixed.trace.gz', import.meta.url));
+  const text = gunzipSync(readFileSync(file)).toString('utf8');
+  const input = readTrace(text);
+  const p = builtinProfile('zen4-vm')!;
+  replay(p, deferred, input, { entropyBuf: 40 });
+  const per: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint();
+    replay(p, deferred, input, { entropyBuf: 40 });
+    per.push(input.records.length / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  const v = median(per);
+  return {
+    name: 'replay',
+    metric: 'trace events replayed/s (zen4 mixed recording, deferred)',
+    value: Math.round(v),
+    unit: 'events/s',
+    target: '>= 200000 events/s',
+    pass: v >= 200_000,
+    detail: { events: input.records.length },
+  };
+}
+
 function main(): void {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, kernel: release() };
-  const results = [...benchLayout(), benchXsaveXrstor()];
+  const results = [...benchLayout(), benchXsaveXrstor(), benchSimulate(), benchReplay()];
   mkdirSync(RESULTS, { recursive: true });
   for (const r of results) writeFileSync(`${RESULTS}${r.name}.json`, JSON.stringify({ ...r, machine }, null, 2) + '\n');
   process.stdout.write(

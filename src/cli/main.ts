@@ -9,6 +9,7 @@ import { dmesgCommand } from './commands/dmesg.js';
 import { layoutCommand } from './commands/layout.js';
 import { profilesCommand } from './commands/profiles.js';
 import { replayCommand } from './commands/replay.js';
+import { simulateCommand } from './commands/simulate.js';
 import { sigframeCommand } from './commands/sigframe.js';
 
 function buildProgram(): Command {
@@ -20,7 +21,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), replayCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), replayCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }

@@ -18,3 +18,10 @@ export function collect(value: string, previous: string[] | undefined): string[]
 
 /** The --cpu option every profile command takes (repeatable). */
 export const CPU_OPTION_HELP = 'host, a built-in name, a CPUID file or a directory (repeatable)';
+
+/** An integer flag in [min, max]. */
+export function intOption(flag: string, text: string, min: number, max: number): number {
+  const v = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min || v > max) throw new InputError(`'${text}' is not an integer from ${min} to ${max}`, flag);
+  return v;
+}

@@ -4,7 +4,7 @@
  * FPU policy makes the user state live (switch_fpu_return). Also what user code does to its FPU
  * registers, with the #NM a lazy policy (CR0.TS) or XFD (AMX) raises on first use.
  */
-import { writeComponent } from '../arch/xsave/registers.js';
+import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
 import { emit, violation } from './kernel.js';
@@ -56,8 +56,8 @@ export function returnToUser(k: Kernel, t: Task): void {
  * x87 image for i = 0), interned once. Tags name who wrote what (the checker's oracle compares them).
  */
 export function valueToken(k: Kernel, i: number, tag: number): number {
-  const key = i * 0x1_0000_0000 + (tag >>> 0);
-  const hit = k.tokens.get(key);
+  const memo = k.tokens[i];
+  const hit = memo.get(tag);
   if (hit !== undefined) return hit;
   const size = k.m.pool.images[i][0].length;
   const b = new Uint8Array(size);
@@ -75,7 +75,7 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
     for (let r = 0; r < 8; r++) b.fill(0, 32 + 16 * r + 10, 32 + 16 * r + 16);
   }
   const t = intern(k.m.pool, i, b);
-  k.tokens.set(key, t);
+  memo.set(tag, t);
   return t;
 }
 
@@ -105,7 +105,38 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
   return false;
 }
 
-/** The value user code observes in component i now (the checker compares it with the task's shadow). */
-export function userObserve(k: Kernel, t: Task, i: number): number {
-  return cpuOf(k, t).xs.tok[i];
+/**
+ * User code reads component i (any instruction that uses the register): the access goes through the
+ * same checks as a write — CR0.TS or an armed XFD raise #NM first — and returns the token it sees.
+ */
+export function userRead(k: Kernel, t: Task, i: number): number {
+  const cpu = cpuOf(k, t);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const f = accessCheck(cpu.xs, i);
+    if (!f) return cpu.xs.tok[i];
+    if (f.vector === '#NM' && cpu.xs.cr0Ts) {
+      k.st.counters.nmTraps++;
+      cpu.xs.cpl = 0;
+      const handled = k.policy.deviceNotAvailable(k, cpu, t);
+      cpu.xs.cpl = 3;
+      if (!handled) break;
+      continue;
+    }
+    violation(k, 'user-fpu-fault', `${f.vector} on user read of component ${i}: ${f.reason}`, cpu.id, t.pid);
+    return -1;
+  }
+  violation(k, 'user-fpu-fault', `#NM on component ${i} not resolved by the FPU policy`, cpu.id, t.pid);
+  return -1;
+}
+
+/** User code loads MXCSR (LDMXCSR): a #NM first under CR0.TS; a reserved bit is the task's #GP (SIGSEGV). */
+export function userWriteMxcsr(k: Kernel, t: Task, value: number): boolean {
+  const cpu = cpuOf(k, t);
+  if (userRead(k, t, 1) < 0) return false;
+  const f = writeMxcsr(cpu.xs, value, k.m.profile.quirks.mxcsrMask);
+  if (f) {
+    t.pending.push(11);
+    return false;
+  }
+  return true;
 }

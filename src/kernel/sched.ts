@@ -49,6 +49,7 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
     'd..2.',
   );
   k.st.counters.contextSwitches++;
+  prev.switches++;
   prev.tif &= ~TIF_NEED_RESCHED;
   k.policy.switchOut(k, cpu, prev, next);
   prev.run = prev.kind === 'idle' ? 'runnable' : runStateFor(prevState);

@@ -11,7 +11,7 @@ import { fxrstor, xrstor, xrstors, xsave } from '../arch/xsave/instructions.js';
 import { Outcome } from '../arch/xsave/fault.js';
 import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
-import { cpuInvalidateFpregsState, xfdUpdateState } from './fpu/core.js';
+import { cpuInvalidateFpregsState, traceFpu, xfdUpdateState } from './fpu/core.js';
 import { Cpu, SignalFrame, Task, TIF_NEED_FPU_LOAD } from './state.js';
 
 export const FP_XSTATE_MAGIC1 = 0x46505853;
@@ -140,6 +140,7 @@ export function sigreturn(k: Kernel, cpu: Cpu, t: Task): boolean {
   const fps = t.fpu.fpstate;
   const b = frame.area.bytes;
   const sw = k.cfg.useXsave ? checkXstateInSigframe(t, b) : { fxOnly: true, xfeaturesLo: 3, xfeaturesHi: 0 };
+  if (k.cfg.useXsave && sw.fxOnly) traceFpu(k, cpu, 'x86_fpu_xstate_check_failed', t.fpu); // check_xstate_in_sigframe: setfx
   const rLo = (sw.xfeaturesLo & fps.userXfeaturesLo) >>> 0;
   const rHi = (sw.xfeaturesHi & fps.userXfeaturesHi) >>> 0;
   fpregsLock(cpu);

@@ -91,6 +91,10 @@ export interface Task {
   traced: boolean;
   /** Number of consecutive kernel FPU sections or other per-task counters policies keep. */
   nmCount: number;
+  /** XSAVE*s into and XRSTOR*s from this task's buffer, and its switch-outs (for reports). */
+  saves: number;
+  restores: number;
+  switches: number;
 }
 
 /**

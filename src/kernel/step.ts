@@ -9,7 +9,7 @@ import { violation } from './kernel.js';
 import { TraceEvent } from './trace/events.js';
 import { Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { contextSwitch, migrateTask, PrevState, schedule, selectCpu, wakeUp } from './sched.js';
-import { pageFault, returnToUser, syscallEnter, syscallExit, userWrite } from './entry.js';
+import { pageFault, returnToUser, syscallEnter, syscallExit, userRead, userWrite, userWriteMxcsr } from './entry.js';
 import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.js';
 import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
@@ -30,6 +30,10 @@ export type KEvent =
   | { type: 'fault'; pid: number; address: number; ts?: number }
   /** User code writes value `tag` into XSAVE component `comp`. */
   | { type: 'user-write'; pid: number; comp: number; tag: number; ts?: number }
+  /** User code loads MXCSR (rounding control, exception masks). */
+  | { type: 'user-mxcsr'; pid: number; value: number; ts?: number }
+  /** User code reads component `comp` (the observed token is left in `StepResult.observed`). */
+  | { type: 'user-read'; pid: number; comp: number; ts?: number }
   | { type: 'fork'; pid: number; child?: number; thread: boolean; kind?: TaskKind; comm?: string; ts?: number }
   | { type: 'exec'; pid: number; filename: string; ts?: number }
   /**
@@ -57,6 +61,8 @@ export type KEvent =
 export interface StepResult {
   trace: TraceEvent[];
   violations: Violation[];
+  /** For user-read: the token user code saw (-1 when the read faulted). */
+  observed: number;
 }
 
 function task(k: Kernel, pid: number): Task | undefined {
@@ -72,18 +78,34 @@ function current(k: Kernel, t: Task, what: string): boolean {
   return false;
 }
 
-/** Applies one event; returns its trace events (when `trace` is on) and violations. */
+const NO_TRACE: TraceEvent[] = [];
+const NO_VIOLATIONS: Violation[] = [];
+/** The result of an untraced step is reused (the hot path of simulation and checking allocates nothing). */
+const quiet: StepResult = { trace: NO_TRACE, violations: NO_VIOLATIONS, observed: -1 };
+
+/**
+ * Applies one event; returns its trace events (when `trace` is on), the violations it found and, for
+ * user-read, the observed token. An untraced step's result object is reused by the next step: copy
+ * what you keep.
+ */
 export function step(k: Kernel, ev: KEvent, trace = true): StepResult {
-  const out: TraceEvent[] = [];
-  k.out = trace ? out : null;
-  k.violations = [];
   if (ev.ts !== undefined) k.st.now = ev.ts;
-  apply(k, ev);
+  if (!trace) {
+    k.out = null;
+    if (k.violations.length) k.violations = [];
+    quiet.observed = apply(k, ev);
+    quiet.violations = k.violations.length ? k.violations : NO_VIOLATIONS;
+    return quiet;
+  }
+  const out: TraceEvent[] = [];
+  k.out = out;
+  k.violations = [];
+  const observed = apply(k, ev);
   k.out = null;
-  return { trace: out, violations: k.violations };
+  return { trace: out, violations: k.violations, observed };
 }
 
-function apply(k: Kernel, ev: KEvent): void {
+function apply(k: Kernel, ev: KEvent): number {
   const st = k.st;
   switch (ev.type) {
     case 'spawn': {
@@ -96,126 +118,136 @@ function apply(k: Kernel, ev: KEvent): void {
         t.run = 'running';
         t.inUser = ev.inUser ?? false;
       } else t.run = 'sleeping';
-      return;
+      return -1;
     }
     case 'switch': {
       const cpu = st.cpus[ev.cpu];
       const next = task(k, ev.next);
-      if (!cpu || !next) return;
+      if (!cpu || !next) return -1;
       const prev = st.tasks.get(cpu.curr)!;
       contextSwitch(k, cpu, next, ev.prevState);
       if (prev.run === 'zombie') releaseTask(k, prev);
-      return;
+      return -1;
     }
     case 'schedule': {
       const cpu = st.cpus[ev.cpu];
       const prev = st.tasks.get(cpu.curr)!;
       schedule(k, cpu, ev.prevState);
       if (prev.run === 'zombie') releaseTask(k, prev);
-      return;
+      return -1;
     }
     case 'syscall': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'syscall')) syscallEnter(k, t, ev.nr);
-      return;
+      return -1;
     }
     case 'sysexit': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'syscall exit')) syscallExit(k, t, ev.nr, ev.ret);
-      return;
+      return -1;
     }
     case 'return': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'return to user')) returnToUser(k, t);
-      return;
+      return -1;
     }
     case 'fault': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'page fault')) pageFault(k, t, ev.address, 0x40_1000);
-      return;
+      return -1;
+    }
+    case 'user-mxcsr': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'LDMXCSR')) userWriteMxcsr(k, t, ev.value);
+      return -1;
+    }
+    case 'user-read': {
+      const t = task(k, ev.pid);
+      return t && current(k, t, 'user FPU read') ? userRead(k, t, ev.comp) : -1;
     }
     case 'user-write': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'user FPU write')) userWrite(k, t, ev.comp, ev.tag);
-      return;
+      return -1;
     }
     case 'fork': {
       const t = task(k, ev.pid);
-      if (!t || !current(k, t, 'fork')) return;
+      if (!t || !current(k, t, 'fork')) return -1;
       const cpu = st.cpus[t.cpu];
       const child = forkTask(k, cpu, t, { thread: ev.thread, kind: ev.kind, comm: ev.comm, pid: ev.child });
       child.cpu = selectCpu(k, cpu.id);
       st.cpus[child.cpu].rq.push(child.pid);
-      return;
+      return -1;
     }
     case 'exec': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'exec')) execTask(k, st.cpus[t.cpu], t, ev.filename);
-      return;
+      return -1;
     }
     case 'exit': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'exit')) exitTask(k, st.cpus[t.cpu], t, ev.phase);
-      return;
+      return -1;
     }
     case 'wakeup': {
       const t = task(k, ev.pid);
       if (t) wakeUp(k, st.cpus[ev.by], t, ev.cpu ?? selectCpu(k, t.cpu));
-      return;
+      return -1;
     }
     case 'migrate': {
       const t = task(k, ev.pid);
       if (t) migrateTask(k, st.cpus[ev.on], t, ev.cpu);
-      return;
+      return -1;
     }
     case 'kill': {
       const t = task(k, ev.pid);
       if (t) t.pending.push(ev.sig);
-      return;
+      return -1;
     }
     case 'sigreturn': {
       const t = task(k, ev.pid);
-      if (!t || !current(k, t, 'sigreturn')) return;
+      if (!t || !current(k, t, 'sigreturn')) return -1;
       syscallEnter(k, t, 15);
       if (!sigreturn(k, st.cpus[t.cpu], t)) t.pending.push(SIGSEGV);
-      return;
+      return -1;
     }
     case 'frame-edit': {
       const t = task(k, ev.pid);
       const f = t?.frames[t.frames.length - 1];
-      if (!t || !f) return;
+      if (!t || !f) return -1;
       for (let j = 0; j < ev.bytes.length; j++) if (ev.offset + j < f.area.bytes.length) f.area.bytes[ev.offset + j] = ev.bytes[j] & 0xff;
       f.area.slotLiveLo = 0;
       f.area.slotLiveHi = 0;
       f.area.slotOff.fill(-1);
-      return;
+      return -1;
     }
     case 'deliver': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'signal delivery')) deliverSignal(k, st.cpus[t.cpu], t, ev.sig);
-      return;
+      return -1;
     }
     case 'reap': {
       const t = task(k, ev.pid);
       if (t) reapTask(k, st.cpus[t.cpu]);
-      return;
+      return -1;
     }
     case 'ptrace': {
       const tracer = task(k, ev.pid);
       const target = task(k, ev.target);
-      if (!tracer || !target) return;
+      if (!tracer || !target) return -1;
       const tcpu = st.cpus[target.cpu];
       // The regset code works on the tracee's memory image: synced, and for a write the registers
       // must be reloaded from it (fpu_force_restore).
       k.policy.makeMemoryValid(k, tcpu && tcpu.curr === target.pid ? tcpu : null, target, ev.write);
-      return;
+      return -1;
     }
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];
       if (cpu) kernelFpuSection(k, cpu, ev.ctx);
-      return;
+      return -1;
     }
   }
+  return -1;
 }
 
 /** TIF_NEED_FPU_LOAD of a task (for drivers and reports). */

@@ -30,7 +30,7 @@ export function newFpstate(k: Pick<Kernel, 'st' | 'cfg' | 'm'>, size: number, dy
   return fps;
 }
 
-function newFpu(k: Kernel): Fpu {
+function newFpu(k: Kernel, user: boolean): Fpu {
   const embedded = newFpstate(k, k.cfg.defaultSize, false);
   return {
     id: k.st.nextId++,
@@ -42,7 +42,8 @@ function newFpu(k: Kernel): Fpu {
     permHi: k.cfg.kernelDefaultHi,
     guestPermLo: k.cfg.kernelDefaultLo,
     guestPermHi: k.cfg.kernelDefaultHi,
-    fpstateActive: false,
+    // A user task has FPU state (pre-5.2 fpstate_active); a kernel thread has none.
+    fpstateActive: user,
     fpregsActive: false,
     counter: 0,
   };
@@ -71,7 +72,7 @@ export function newTask(k: Kernel, n: NewTask): Task {
     cpu: n.cpu,
     inUser: false,
     tif: TIF_NEED_FPU_LOAD,
-    fpu: newFpu(k),
+    fpu: newFpu(k, n.kind === 'user'),
     pkru: 0,
     mm: n.mm ?? (n.kind === 'user' ? pid : 0),
     parent: n.parent ?? 0,
@@ -81,6 +82,9 @@ export function newTask(k: Kernel, n: NewTask): Task {
     frames: [],
     traced: false,
     nmCount: 0,
+    saves: 0,
+    restores: 0,
+    switches: 0,
   };
   k.st.tasks.set(pid, t);
   return t;

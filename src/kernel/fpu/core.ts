@@ -99,6 +99,7 @@ export function osXsave(k: Kernel, cpu: Cpu, fps: FpState, t?: Task): void {
   kernelFault(k, cpu, t, k.cfg.save, f);
   k.st.counters.saves++;
   k.st.counters.bytesSaved += movedBytes(k, fps);
+  if (t) t.saves++;
 }
 
 /** save_fpregs_to_fpstate(fpu): save and, with XSAVE, the registers are preserved (5.14+). */
@@ -136,6 +137,7 @@ export function restoreFpregsFromFpstate(k: Kernel, cpu: Cpu, fps: FpState, mask
   kernelFault(k, cpu, t, k.cfg.restore, f);
   k.st.counters.restores++;
   k.st.counters.bytesRestored += movedBytes(k, fps);
+  if (t) t.restores++;
 }
 
 /** XFEATURE_MASK_FPSTATE: every user and supervisor feature except PKRU (PKRU is switched eagerly, 5.14+). */

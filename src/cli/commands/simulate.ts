@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { InputError } from '../../arch/errors.js';
+import { loadProfile } from '../../arch/profiles/index.js';
+import { formatFtrace } from '../../kernel/trace/ftrace.js';
+import { fpuPolicy } from '../../policies/fpu/index.js';
+import { simulate } from '../../sim/simulate.js';
+import { builtinScenario, builtinScenarioNames, resolveScenario } from '../../workload/scenarios.js';
+import { simulateJson, simulateText } from '../../report/simulate-report.js';
+import { renderTable } from '../../report/table.js';
+import { toJson } from '../json.js';
+import { intOption } from '../options.js';
+
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description('run a scenario on the kernel model with an FPU policy and report what it cost and whether every task kept its state')
+    .option('--scenario <name|file>', 'a built-in scenario or a YAML/JSON file')
+    .option('--policy <name>', 'FPU policy: deferred, eager, lazy-ts, rfc-2016', 'deferred')
+    .option('--cpu <profile>', 'CPU profile', 'zen4-vm')
+    .option('--cpus <n>', 'number of CPUs (default: the scenario’s)')
+    .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
+    .option('--seed <n>', 'seed of the run', '1')
+    .option('--trace <file>', 'write every trace event as ftrace text')
+    .option('--list-scenarios', 'list the built-in scenarios')
+    .option('--json', 'machine-readable output')
+    .action((o: { scenario?: string; policy: string; cpu: string; cpus?: string; kernel: string; seed: string; trace?: string; listScenarios?: boolean; json?: boolean }) => {
+      if (o.listScenarios) {
+        const rows = builtinScenarioNames().map((n) => {
+          const s = builtinScenario(n)!;
+          return [n, s.cpus, s.tasks.reduce((a, t) => a + t.count, 0), s.description];
+        });
+        process.stdout.write(o.json ? toJson(rows.map(([name, cpus, tasks, description]) => ({ name, cpus, tasks, description }))) : renderTable(['scenario', 'cpus', 'tasks', 'description'], rows));
+        return;
+      }
+      if (!o.scenario) throw new InputError('which scenario? (--scenario NAME|FILE, or --list-scenarios)', '--scenario');
+      const sc = resolveScenario(o.scenario);
+      const profile = loadProfile(o.cpu);
+      const policy = fpuPolicy(o.policy);
+      const seed = intOption('--seed', o.seed, 0, 0xffff_ffff);
+      const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1, 1024);
+      const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined });
+      if (o.trace) writeFileSync(o.trace, formatFtrace(r.trace));
+      process.stdout.write(o.json ? toJson(simulateJson(r)) : simulateText(r));
+    });
+}

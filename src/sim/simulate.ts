@@ -1,0 +1,428 @@
+/**
+ * The discrete-event simulator: a scenario's tasks (workload/) run on the kernel model, driven only
+ * through `step`. User code writes its components between kernel entries; the simulator keeps each
+ * task's shadow of what it last wrote (init after exec or on entry to a signal handler, restored by
+ * sigreturn, copied at fork) and checks it whenever the task is back in user mode — so every run is
+ * also an integrity check of the policy. Same scenario, policy, profile and seed: same output.
+ */
+import { CpuProfile } from '../arch/profile.js';
+import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
+import { FpuPolicy } from '../kernel/fpu/policy.js';
+import { KEvent, step } from '../kernel/step.js';
+import { Counters, Task } from '../kernel/state.js';
+import { valueToken } from '../kernel/entry.js';
+import { PrevState, selectCpu } from '../kernel/sched.js';
+import { TraceEvent } from '../kernel/trace/events.js';
+import { chance, createPrng, nextInt, Prng } from '../util/prng.js';
+import { MinHeap, Timed } from '../util/heap.js';
+import { COMPONENT_FAMILIES, Scenario, TaskGroupSpec } from '../workload/scenario.js';
+
+const US = 1000;
+const VALUES_PER_TASK = 7;
+
+type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'dead';
+
+interface SimTask {
+  pid: number;
+  group: TaskGroupSpec;
+  comps: number[];
+  phase: Phase;
+  /** Queued events carry the generation they were made for; older ones are stale. */
+  gen: number;
+  /** The syscall it is in (to exit from when it runs again), or -1. */
+  inSyscall: number;
+  shadow: Int32Array;
+  shadowStack: Int32Array[];
+  handlerEnd: number;
+  deathAt: number;
+  nextFork: number;
+  nextPtrace: number;
+  writes: number;
+  execOnFirstEntry: boolean;
+  sliceStart: number;
+  runtime: number;
+  signals: number;
+  wokeFromBlock: boolean;
+}
+
+interface Ev extends Timed {
+  kind: 'entry' | 'wake' | 'kdone' | 'irq' | 'signal' | 'start';
+  id: number;
+  gen: number;
+}
+
+export interface SimOptions {
+  seed: number;
+  cpus?: number;
+  version?: string;
+  trace?: boolean;
+  /** Stop after this many context switches (benchmarks). */
+  maxSwitches?: number;
+}
+
+export interface TaskResult {
+  pid: number;
+  comm: string;
+  group: string;
+  kind: string;
+  contextSwitches: number;
+  saves: number;
+  restores: number;
+  signals: number;
+  runtimeNs: number;
+  exited: boolean;
+}
+
+export interface SimResult {
+  scenario: string;
+  cpu: string;
+  policy: { fpu: string };
+  seed: number;
+  simulatedNs: number;
+  totals: Counters & { violations: Violation[]; integrityChecks: number };
+  tasks: TaskResult[];
+  trace: TraceEvent[];
+}
+
+export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o: SimOptions): SimResult {
+  const ncpu = o.cpus ?? sc.cpus;
+  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18' });
+  const rng: Prng = createPrng(o.seed);
+  const heap = new MinHeap<Ev>();
+  const sims = new Map<number, SimTask>();
+  const results = new Map<number, TaskResult>();
+  const violations: Violation[] = [];
+  const traceOut: TraceEvent[] = [];
+  const end = sc.durationMs * 1e6;
+  let now = 0;
+  let seq = 0;
+  let integrityChecks = 0;
+  const enabled = k.cfg.xcr0;
+
+  const run = (ev: KEvent): void => {
+    ev.ts = now;
+    const r = step(k, ev, o.trace === true);
+    if (r.violations.length) for (const v of r.violations) if (violations.length < 1000) violations.push(v);
+    if (o.trace) for (const e of r.trace) traceOut.push(e);
+  };
+  const push = (t: number, kind: Ev['kind'], id: number, gen = 0): void => heap.push({ t, seq: seq++, kind, id, gen });
+  const draw = (r: readonly [number, number]): number => Math.round((r[0] + (r[1] > r[0] ? nextInt(rng, Math.round((r[1] - r[0]) * 1000) + 1) / 1000 : 0)) * US);
+  const task = (pid: number): Task | undefined => k.st.tasks.get(pid);
+
+  function compsOf(g: TaskGroupSpec): number[] {
+    const out: number[] = [];
+    for (const f of g.components) for (const i of COMPONENT_FAMILIES[f]) if ((enabled >> BigInt(i)) & 1n) out.push(i);
+    return out;
+  }
+
+  function newSim(pid: number, g: TaskGroupSpec, shadow?: Int32Array): SimTask {
+    const s: SimTask = {
+      pid,
+      group: g,
+      comps: compsOf(g),
+      phase: 'new',
+      gen: 0,
+      inSyscall: -1,
+      shadow: shadow ? shadow.slice() : new Int32Array(64),
+      shadowStack: [],
+      handlerEnd: 0,
+      deathAt: g.lifetimeUs ? now + draw(g.lifetimeUs) : Infinity,
+      nextFork: g.forkExec ? now + g.forkExec.everyUs * US : Infinity,
+      nextPtrace: g.ptrace ? now + g.ptrace.everyUs * US : Infinity,
+      writes: 0,
+      execOnFirstEntry: false,
+      sliceStart: now,
+      runtime: 0,
+      signals: 0,
+      wokeFromBlock: false,
+    };
+    sims.set(pid, s);
+    const t = task(pid)!;
+    results.set(pid, { pid, comm: t.comm, group: g.name, kind: t.kind, contextSwitches: 0, saves: 0, restores: 0, signals: 0, runtimeNs: 0, exited: false });
+    return s;
+  }
+
+  /** The task now current on `cpu` continues where it stopped. */
+  function resume(cpuId: number): void {
+    const cpu = k.st.cpus[cpuId];
+    const t = task(cpu.curr);
+    if (!t || t.kind === 'idle') return;
+    const s = sims.get(t.pid);
+    if (!s) return;
+    s.sliceStart = now;
+    s.gen++;
+    if (t.kind === 'kthread') {
+      s.phase = 'kthread';
+      if (chance(rng, s.group.kernelFpuProbability)) run({ type: 'kfpu', cpu: cpuId, ctx: 'task' });
+      push(now + draw(s.group.computeUs), 'kdone', t.pid, s.gen);
+      return;
+    }
+    if (s.inSyscall >= 0 && s.phase === 'preempted' && s.wokeFromBlock && chance(rng, s.group.kernelReblockProbability)) {
+      // Woken only to wait again: kernel code runs, the task blocks without reaching user mode.
+      s.phase = 'blocked';
+      s.gen++;
+      push(now + draw(s.group.sleepUs), 'wake', t.pid);
+      schedule(cpuId, 'S');
+      return;
+    }
+    s.wokeFromBlock = false;
+    if (s.inSyscall >= 0) {
+      run({ type: 'sysexit', pid: t.pid, nr: s.inSyscall, ret: 0 });
+      s.inSyscall = -1;
+    }
+    toUser(t, s);
+  }
+
+  /** exit_to_user_mode, then the ABI check and a stretch of user work. */
+  function toUser(t: Task, s: SimTask): void {
+    const frames = t.frames.length;
+    run({ type: 'return', pid: t.pid });
+    if (!k.st.tasks.has(t.pid)) return;
+    for (let f = frames; f < t.frames.length; f++) {
+      // Handler entry: the interrupted state is in the frame; the handler starts from init state.
+      s.shadowStack.push(s.shadow.slice());
+      s.shadow.fill(0);
+      s.signals++;
+      s.handlerEnd = now + draw(s.group.signals?.handlerUs ?? [5, 20]);
+    }
+    if (t.pending.includes(11)) return die(t, s);
+    s.phase = 'user';
+    check(t, s);
+    work(t, s);
+  }
+
+  function check(t: Task, s: SimTask): void {
+    for (const i of s.comps) {
+      integrityChecks++;
+      const seen = step(k, { type: 'user-read', pid: t.pid, comp: i, ts: now }, false).observed;
+      if (seen !== s.shadow[i] && violations.length < 1000) {
+        violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${s.shadow[i]}`, cpu: t.cpu, pid: t.pid });
+      }
+    }
+  }
+
+  function work(t: Task, s: SimTask): void {
+    for (const i of s.comps) {
+      // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is
+      // still seen as wrong, and the value pool stays bounded.
+      const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
+      run({ type: 'user-write', pid: t.pid, comp: i, tag });
+      s.shadow[i] = valueToken(k, i, tag);
+    }
+    const stretch = draw(s.group.computeUs);
+    const at = s.handlerEnd > 0 ? Math.min(now + stretch, Math.max(now + 1000, s.handlerEnd)) : now + stretch;
+    s.runtime += at - now;
+    push(at, 'entry', t.pid, s.gen);
+  }
+
+  function schedule(cpuId: number, prevState: PrevState): void {
+    const cpu = k.st.cpus[cpuId];
+    const prev = cpu.curr;
+    run({ type: 'schedule', cpu: cpuId, prevState });
+    if (cpu.rq.length === 0 && cpu.curr === cpu.idle) pull(cpuId);
+    if (cpu.curr !== prev) resume(cpuId);
+  }
+
+  /** Idle balancing: an idle CPU takes a waiting task from the busiest run queue. */
+  function pull(cpuId: number): void {
+    let busiest = -1;
+    for (const c of k.st.cpus) if (c.rq.length > 0 && (busiest < 0 || c.rq.length > k.st.cpus[busiest].rq.length)) busiest = c.id;
+    if (busiest < 0 || busiest === cpuId) return;
+    const pid = k.st.cpus[busiest].rq[k.st.cpus[busiest].rq.length - 1];
+    run({ type: 'migrate', pid, cpu: cpuId, on: cpuId });
+    run({ type: 'schedule', cpu: cpuId, prevState: 'R' });
+  }
+
+  function wake(pid: number): void {
+    const t = task(pid);
+    if (!t) return;
+    const target = selectCpu(k, t.cpu);
+    run({ type: 'wakeup', pid, cpu: target, by: t.cpu });
+    const cpu = k.st.cpus[target];
+    if (cpu.curr === cpu.idle) schedule(target, 'R');
+  }
+
+  function die(t: Task, s: SimTask): void {
+    const cpuId = t.cpu;
+    run({ type: 'syscall', pid: t.pid, nr: 231 });
+    run({ type: 'exit', pid: t.pid });
+    s.phase = 'dead';
+    s.gen++;
+    const res = results.get(t.pid)!;
+    res.exited = true;
+    res.contextSwitches = t.switches;
+    res.saves = t.saves;
+    res.restores = t.restores;
+    schedule(cpuId, 'Z');
+  }
+
+  function entry(pid: number): void {
+    const t = task(pid);
+    const s = sims.get(pid);
+    if (!t || !s || s.phase !== 'user') return;
+    const cpuId = t.cpu;
+    const g = s.group;
+    if (s.handlerEnd > 0 && now >= s.handlerEnd) {
+      run({ type: 'sigreturn', pid });
+      s.shadow = s.shadowStack.pop() ?? new Int32Array(64);
+      s.handlerEnd = s.shadowStack.length > 0 ? now + draw(g.signals?.handlerUs ?? [5, 20]) : 0;
+      return toUser(t, s);
+    }
+    if (now >= s.deathAt) return die(t, s);
+    if (s.execOnFirstEntry) {
+      s.execOnFirstEntry = false;
+      run({ type: 'syscall', pid, nr: 59 });
+      run({ type: 'exec', pid, filename: '/bin/true' });
+      s.shadow.fill(0);
+      run({ type: 'sysexit', pid, nr: 59, ret: 0 });
+      return toUser(t, s);
+    }
+    if (now >= s.nextFork && g.forkExec) {
+      s.nextFork = now + g.forkExec.everyUs * US;
+      run({ type: 'syscall', pid, nr: 56 });
+      const child = k.st.nextPid;
+      run({ type: 'fork', pid, child, thread: false });
+      const c = task(child);
+      if (c) {
+        const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s.shadow);
+        cs.inSyscall = 56;
+        cs.execOnFirstEntry = g.forkExec.exec;
+        cs.phase = 'preempted';
+        const target = k.st.cpus[c.cpu];
+        if (target.curr === target.idle) schedule(c.cpu, 'R');
+      }
+      run({ type: 'sysexit', pid, nr: 56, ret: child });
+      return toUser(t, s);
+    }
+    if (now >= s.nextPtrace && g.ptrace) {
+      s.nextPtrace = now + g.ptrace.everyUs * US;
+      const target = [...sims.values()].find((x) => x.group.name === g.ptrace!.target && x.phase !== 'dead');
+      const tt = target ? task(target.pid) : undefined;
+      run({ type: 'syscall', pid, nr: 101 });
+      if (tt && tt.run !== 'running') run({ type: 'ptrace', pid, target: tt.pid, write: g.ptrace.write });
+      run({ type: 'sysexit', pid, nr: 101, ret: 0 });
+      return toUser(t, s);
+    }
+    if (chance(rng, g.syscallProbability)) {
+      const block = chance(rng, g.blockProbability);
+      const nr = block ? 0 : 1;
+      run({ type: 'syscall', pid, nr });
+      if (block) {
+        s.inSyscall = nr;
+        s.phase = 'blocked';
+        s.gen++;
+        push(now + draw(g.sleepUs), 'wake', pid);
+        return schedule(cpuId, 'S');
+      }
+      run({ type: 'sysexit', pid, nr, ret: 0 });
+      return toUser(t, s);
+    }
+    if (chance(rng, g.pageFaultProbability)) {
+      run({ type: 'fault', pid, address: 0x7f00_0000 + nextInt(rng, 1 << 20) * 4096 });
+      return toUser(t, s);
+    }
+    const cpu = k.st.cpus[cpuId];
+    const sliceUsed = now - s.sliceStart >= sc.sliceUs * US;
+    if (chance(rng, g.yieldProbability) || (sliceUsed && cpu.rq.length > 0)) {
+      const yielded = !sliceUsed;
+      if (yielded) {
+        run({ type: 'syscall', pid, nr: 24 });
+        s.inSyscall = 24;
+      }
+      s.phase = 'preempted';
+      s.gen++;
+      schedule(cpuId, yielded ? 'R' : 'R+');
+      if (k.st.cpus[cpuId].curr === pid) resume(cpuId);
+      return;
+    }
+    work(t, s);
+  }
+
+  // Start: every task exists asleep, and is woken at a random moment of the first 100 µs.
+  let firstPid = 1000;
+  for (const g of sc.tasks) {
+    let tgid = 0;
+    for (let n = 0; n < g.count; n++) {
+      const pid = firstPid++;
+      if (n === 0 || !g.threads) tgid = pid;
+      run({ type: 'spawn', pid, tgid, comm: g.count > 1 ? `${g.name}`.slice(0, 15) : g.name, kind: g.kind, cpu: pid % ncpu });
+      const s = newSim(pid, g);
+      s.phase = 'preempted';
+      push(nextInt(rng, 100 * US), 'start', pid);
+      if (g.signals) push(g.signals.everyUs * US + nextInt(rng, 10 * US), 'signal', pid);
+    }
+  }
+  if (sc.irq) for (let c = 0; c < ncpu; c++) push(nextInt(rng, sc.irq.everyUs * US), 'irq', c);
+
+  for (;;) {
+    const ev = heap.pop();
+    if (!ev || ev.t > end) break;
+    if (o.maxSwitches !== undefined && k.st.counters.contextSwitches >= o.maxSwitches) break;
+    now = ev.t;
+    const s = ev.kind === 'irq' ? undefined : sims.get(ev.id);
+    switch (ev.kind) {
+      case 'start':
+      case 'wake':
+        if (s && s.phase !== 'dead' && (ev.kind === 'start' || s.phase === 'blocked')) {
+          if (s.phase === 'blocked') {
+            s.phase = 'preempted';
+            s.wokeFromBlock = true;
+          }
+          wake(ev.id);
+        }
+        break;
+      case 'entry':
+        if (s && ev.gen === s.gen) entry(ev.id);
+        break;
+      case 'kdone': {
+        const t = task(ev.id);
+        if (s && t && ev.gen === s.gen && s.phase === 'kthread') {
+          s.phase = 'blocked';
+          s.gen++;
+          push(now + draw(s.group.sleepUs), 'wake', ev.id);
+          schedule(t.cpu, 'S');
+        }
+        break;
+      }
+      case 'signal':
+        if (s && s.phase !== 'dead' && s.group.signals) {
+          run({ type: 'kill', pid: ev.id, sig: 10 });
+          push(now + s.group.signals.everyUs * US, 'signal', ev.id);
+        }
+        break;
+      case 'irq': {
+        const irq = sc.irq!;
+        const cpu = k.st.cpus[ev.id];
+        const ctx = chance(rng, irq.hardirqFpuProbability) ? 'hardirq' : chance(rng, irq.softirqFpuProbability) ? 'softirq' : null;
+        if (ctx) {
+          run({ type: 'kfpu', cpu: ev.id, ctx });
+          // The interrupt returns to the user task it interrupted: exit_to_user_mode again.
+          const t = task(cpu.curr);
+          const st = t ? sims.get(t.pid) : undefined;
+          if (t && st && st.phase === 'user') {
+            st.gen++;
+            toUser(t, st);
+          }
+        }
+        push(now + irq.everyUs * US, 'irq', ev.id);
+        break;
+      }
+    }
+  }
+
+  const tasks: TaskResult[] = [...results.values()].map((r) => {
+    const t = task(r.pid);
+    const s = sims.get(r.pid)!;
+    return t ? { ...r, comm: t.comm, contextSwitches: t.switches, saves: t.saves, restores: t.restores, signals: s.signals, runtimeNs: s.runtime } : { ...r, signals: s.signals, runtimeNs: s.runtime };
+  });
+  return {
+    scenario: sc.name,
+    cpu: profile.id,
+    policy: { fpu: policy.name },
+    seed: o.seed,
+    simulatedNs: Math.min(now, end),
+    totals: { ...k.st.counters, violations, integrityChecks },
+    tasks: tasks.sort((a, b) => a.pid - b.pid),
+    trace: traceOut,
+  };
+}

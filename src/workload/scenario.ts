@@ -1,0 +1,110 @@
+/**
+ * Scenarios: what runs on the simulated machine. A scenario is YAML or JSON validated by a zod schema
+ * (unknown fields are refused, errors name the field). Times are in microseconds; ranges are
+ * [min, max] drawn uniformly by the seeded PRNG.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../arch/errors.js';
+
+const range = z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine((r) => r[0] <= r[1], 'min must not exceed max');
+const prob = z.number().min(0).max(1);
+
+/** The XSAVE components a task's user code writes, by family. */
+export const COMPONENT_FAMILIES = {
+  x87: [0],
+  sse: [1],
+  avx: [2],
+  avx512: [5, 6, 7],
+} as const;
+// PKRU and AMX need the dynamic-state and PKRU models (ARCH_REQ_XCOMP_PERM, XFD #NM, x86_pkru_load):
+// they join the families with them.
+export type ComponentFamily = keyof typeof COMPONENT_FAMILIES;
+
+const TaskGroup = z.strictObject({
+  /** comm of the tasks. */
+  name: z.string().min(1).max(15),
+  count: z.number().int().min(1).max(4096).default(1),
+  kind: z.enum(['user', 'kthread']).default('user'),
+  /** The group's tasks are threads of one process (share an mm). */
+  threads: z.boolean().default(false),
+  /** What user code writes between kernel entries. */
+  components: z.array(z.enum(Object.keys(COMPONENT_FAMILIES) as [ComponentFamily, ...ComponentFamily[]])).default(['sse', 'avx']),
+  /** Length of a stretch of user (or kthread) work between kernel entries. */
+  computeUs: range.default([20, 200]),
+  /** After a stretch: a syscall with this probability; it blocks with blockProbability for sleepUs. */
+  syscallProbability: prob.default(0.5),
+  blockProbability: prob.default(0.3),
+  sleepUs: range.default([50, 500]),
+  /**
+   * A woken task finds it must wait again before returning to user mode (a futex requeue, a restarted
+   * sleep, a vhost-like kernel loop): it runs only kernel code and blocks again, with this probability.
+   */
+  kernelReblockProbability: prob.default(0),
+  /** After a stretch (if no syscall): a user page fault with this probability, else a sched_yield with yieldProbability. */
+  pageFaultProbability: prob.default(0.05),
+  yieldProbability: prob.default(0),
+  /** Signals sent to each task of the group every everyUs; the handler computes for handlerUs. */
+  signals: z.strictObject({ everyUs: z.number().positive(), handlerUs: range.default([5, 20]) }).optional(),
+  /** Each task forks a child every everyUs that (optionally) execs and exits after lifetimeUs. */
+  forkExec: z.strictObject({ everyUs: z.number().positive(), lifetimeUs: range.default([50, 300]), exec: z.boolean().default(true) }).optional(),
+  /** Kernel threads: probability that a stretch of work is a kernel FPU section (crypto, RAID). */
+  kernelFpuProbability: prob.default(0),
+  /** This group's tasks read (and with write, change) the registers of the first task of `target` by ptrace. */
+  ptrace: z.strictObject({ target: z.string(), everyUs: z.number().positive(), write: z.boolean().default(false) }).optional(),
+  /** The tasks stop after this long (exit); default: run to the end. */
+  lifetimeUs: range.optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(''),
+  cpus: z.number().int().min(1).max(1024).default(4),
+  durationMs: z.number().positive().max(60_000).default(20),
+  /** Time slice before an involuntary switch when other tasks wait. */
+  sliceUs: z.number().positive().default(3000),
+  /** Interrupts on every CPU: every everyUs; a softirq or hardirq that uses the FPU with these probabilities. */
+  irq: z
+    .strictObject({ everyUs: z.number().positive(), softirqFpuProbability: prob.default(0), hardirqFpuProbability: prob.default(0) })
+    .optional(),
+  tasks: z.array(TaskGroup).min(1),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type TaskGroupSpec = z.infer<typeof TaskGroup>;
+
+function zodLine(e: z.ZodError): string {
+  const i = e.issues[0];
+  const path = i.path.length ? i.path.join('.') : '(top level)';
+  return `${path}: ${i.message}`;
+}
+
+/** Validates a parsed scenario; `where` names its source in errors. */
+export function validateScenario(raw: unknown, where: string): Scenario {
+  const r = ScenarioSchema.safeParse(raw);
+  if (!r.success) throw new InputError(zodLine(r.error), where);
+  const names = new Set(r.data.tasks.map((t) => t.name));
+  r.data.tasks.forEach((t, i) => {
+    if (t.ptrace && !names.has(t.ptrace.target)) throw new InputError(`tasks.${i}.ptrace.target: no task group named '${t.ptrace.target}'`, where);
+  });
+  return r.data;
+}
+
+/** Reads a YAML or JSON scenario file. */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read scenario (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    if (e instanceof YAMLParseError) throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, `${path}:${e.linePos?.[0]?.line ?? 1}`);
+    throw e;
+  }
+  return validateScenario(raw, path);
+}
