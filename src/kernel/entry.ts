@@ -21,12 +21,12 @@ export function syscallEnter(k: Kernel, t: Task, nr: number, args = '0, 0, 0, 0,
   t.inUser = false;
   cpu.xs.cpl = 0;
   k.st.counters.syscalls++;
-  emit(k, cpu, 'sys_enter', `NR ${nr} (${args})`);
+  if (k.out) emit(k, cpu, 'sys_enter', `NR ${nr} (${args})`);
 }
 
 /** sys_exit: the syscall returns (the task is still in the kernel; returnToUser follows). */
 export function syscallExit(k: Kernel, t: Task, nr: number, ret: number): void {
-  emit(k, cpuOf(k, t), 'sys_exit', `NR ${nr} = ${ret}`);
+  if (k.out) emit(k, cpuOf(k, t), 'sys_exit', `NR ${nr} = ${ret}`);
 }
 
 /** A user page fault: exception entry and handling (returnToUser follows). */
@@ -35,7 +35,7 @@ export function pageFault(k: Kernel, t: Task, address: number, ip: number): void
   t.inUser = false;
   cpu.xs.cpl = 0;
   k.st.counters.pageFaults++;
-  emit(k, cpu, 'page_fault_user', `address=0x${address.toString(16)} ip=0x${ip.toString(16)} error_code=0x7`, 'd....');
+  if (k.out) emit(k, cpu, 'page_fault_user', `address=0x${address.toString(16)} ip=0x${ip.toString(16)} error_code=0x7`, 'd....');
 }
 
 /** exit_to_user_mode: deliver pending signals, then the FPU part (switch_fpu_return), then user mode. */
@@ -56,9 +56,17 @@ export function returnToUser(k: Kernel, t: Task): void {
  * x87 image for i = 0), interned once. Tags name who wrote what (the checker's oracle compares them).
  */
 export function valueToken(k: Kernel, i: number, tag: number): number {
+  // A direct-mapped cache in front of the per-component maps (the simulator's hot path).
+  const slot = (Math.imul(tag ^ (tag >>> 13), 0x9e3779b1) ^ i) >>> 20;
+  if (k.tokenCacheKey[slot] === tag && k.tokenCacheComp[slot] === i) return k.tokenCacheVal[slot];
   const memo = k.tokens[i];
   const hit = memo.get(tag);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    k.tokenCacheKey[slot] = tag;
+    k.tokenCacheComp[slot] = i;
+    k.tokenCacheVal[slot] = hit;
+    return hit;
+  }
   const size = k.m.pool.images[i][0].length;
   const b = new Uint8Array(size);
   for (let o = 0; o + 4 <= size; o += 4) {

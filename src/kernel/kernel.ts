@@ -37,6 +37,10 @@ export interface Kernel {
   readonly initFpstate: FpState;
   /** Memo of the value tokens user and kernel code write: tokens[component].get(tag). */
   readonly tokens: Map<number, number>[];
+  /** Direct-mapped cache of `tokens` (4096 entries). */
+  readonly tokenCacheKey: Int32Array;
+  readonly tokenCacheComp: Int32Array;
+  readonly tokenCacheVal: Int32Array;
 }
 
 export interface KernelOptions {
@@ -51,7 +55,11 @@ export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: Kerne
   const m = createMachine(profile);
   const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
   const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0 };
-  const partial = { m, cfg, policy, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()) };
+  const partial = { m, cfg, policy, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
+    tokenCacheKey: new Int32Array(4096).fill(-1),
+    tokenCacheComp: new Int32Array(4096).fill(-1),
+    tokenCacheVal: new Int32Array(4096),
+  };
   // init_fpstate lives at its own address and holds every component of fpu_kernel_cfg.max_features in
   // its init configuration (XSTATE_BV = 0).
   const initFpstate = newFpstate(partial, cfg.maxSize, true);

@@ -34,7 +34,7 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
   k.st.counters.forks++;
   addDeviceRandomness(k, cpu, FORK_ENTROPY_BYTES); // kernel_clone: add_latent_entropy()
   const pp = parent.pid < 0 ? 0 : parent.pid;
-  emit(k, cpu, 'sched_process_fork', `comm=${parent.comm} pid=${pp} child_comm=${child.comm} child_pid=${child.pid}`);
+  if (k.out) emit(k, cpu, 'sched_process_fork', `comm=${parent.comm} pid=${pp} child_comm=${child.comm} child_pid=${child.pid}`);
   return child;
 }
 
@@ -46,14 +46,14 @@ export function execTask(k: Kernel, cpu: Cpu, t: Task, filename: string): void {
   t.pkru = 0x5555_5554;
   cpu.pkru = 0x5555_5554;
   k.st.counters.execs++;
-  emit(k, cpu, 'sched_process_exec', `filename=${filename} pid=${t.pid} old_pid=${t.pid}`);
+  if (k.out) emit(k, cpu, 'sched_process_exec', `filename=${filename} pid=${t.pid} old_pid=${t.pid}`);
 }
 
 /** do_exit up to the last schedule(): sched_process_exit, then exit_thread's fpu__drop. */
 export function exitTask(k: Kernel, cpu: Cpu, t: Task, phase?: 'notify' | 'drop'): void {
   if (phase !== 'drop') {
     const groupDead = ![...k.st.tasks.values()].some((o) => o !== t && o.tgid === t.tgid && o.run !== 'zombie');
-    emit(k, cpu, 'sched_process_exit', `comm=${t.comm} pid=${t.pid} prio=120 group_dead=${groupDead}`);
+    if (k.out) emit(k, cpu, 'sched_process_exit', `comm=${t.comm} pid=${t.pid} prio=120 group_dead=${groupDead}`);
   }
   if (phase === 'notify') return;
   k.policy.exit(k, cpu, t);

@@ -41,13 +41,15 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
   const prev = k.st.tasks.get(cpu.curr)!;
   const pp = prev.pid < 0 ? 0 : prev.pid;
   const np = next.pid < 0 ? 0 : next.pid;
-  emit(
-    k,
-    cpu,
-    'sched_switch',
-    `prev_comm=${prev.comm} prev_pid=${pp} prev_prio=${prio(prev)} prev_state=${prevState} ==> next_comm=${next.comm} next_pid=${np} next_prio=${prio(next)}`,
-    'd..2.',
-  );
+  if (k.out) {
+    emit(
+      k,
+      cpu,
+      'sched_switch',
+      `prev_comm=${prev.comm} prev_pid=${pp} prev_prio=${prio(prev)} prev_state=${prevState} ==> next_comm=${next.comm} next_pid=${np} next_prio=${prio(next)}`,
+      'd..2.',
+    );
+  }
   k.st.counters.contextSwitches++;
   prev.switches++;
   prev.tif &= ~TIF_NEED_RESCHED;
@@ -124,7 +126,7 @@ export function wakeUp(k: Kernel, waker: Cpu, t: Task, target: number): void {
   t.cpu = target;
   const cpu = k.st.cpus[target];
   if (!cpu.rq.includes(t.pid)) cpu.rq.push(t.pid);
-  emit(k, waker, 'sched_wakeup', `comm=${t.comm} pid=${t.pid} prio=${prio(t)} target_cpu=${String(target).padStart(3, '0')}`, 'd..2.');
+  if (k.out) emit(k, waker, 'sched_wakeup', `comm=${t.comm} pid=${t.pid} prio=${prio(t)} target_cpu=${String(target).padStart(3, '0')}`, 'd..2.');
   const cur = k.st.tasks.get(cpu.curr);
   if (cur && cur.kind === 'idle') cur.tif |= TIF_NEED_RESCHED;
 }
@@ -135,7 +137,7 @@ export function migrateTask(k: Kernel, on: Cpu, t: Task, dest: number): void {
     t.cpu = t.run === 'running' ? t.cpu : dest;
     return;
   }
-  emit(k, on, 'sched_migrate_task', `comm=${t.comm} pid=${t.pid} prio=${prio(t)} orig_cpu=${t.cpu} dest_cpu=${dest}`, 'd..2.');
+  if (k.out) emit(k, on, 'sched_migrate_task', `comm=${t.comm} pid=${t.pid} prio=${prio(t)} orig_cpu=${t.cpu} dest_cpu=${dest}`, 'd..2.');
   const from = k.st.cpus[t.cpu];
   const j = from ? from.rq.indexOf(t.pid) : -1;
   if (j >= 0) from.rq.splice(j, 1);

@@ -64,7 +64,7 @@ export function clearUserStates(k: Kernel, cpu: Cpu, t: Task): void {
  * live registers are XSAVEd into a new frame on the user stack; the handler starts with init state.
  */
 export function deliverSignal(k: Kernel, cpu: Cpu, t: Task, sig: number): void {
-  emit(k, cpu, 'signal_deliver', `sig=${sig} errno=0 code=0 sa_handler=0 sa_flags=4000000`, 'd..1.');
+  if (k.out) emit(k, cpu, 'signal_deliver', `sig=${sig} errno=0 code=0 sa_handler=0 sa_flags=4000000`, 'd..1.');
   k.st.counters.signals++;
   const fps = t.fpu.fpstate;
   const size = fps.userSize + 4;

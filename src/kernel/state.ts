@@ -156,6 +156,8 @@ export interface Counters {
   migrations: number;
   syscalls: number;
   pageFaults: number;
+  /** Successful PTRACE_GETREGSET/SETREGSET of FPU regsets. */
+  ptraceAccesses: number;
 }
 
 export function newCounters(): Counters {
@@ -176,6 +178,7 @@ export function newCounters(): Counters {
     migrations: 0,
     syscalls: 0,
     pageFaults: 0,
+    ptraceAccesses: 0,
   };
 }
 

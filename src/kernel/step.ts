@@ -13,6 +13,7 @@ import { pageFault, returnToUser, syscallEnter, syscallExit, userRead, userWrite
 import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.js';
 import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
+import { FpuRegset, ptraceAccess } from './ptrace.js';
 import { newTask } from './task.js';
 import { TaskKind } from './state.js';
 
@@ -55,8 +56,22 @@ export type KEvent =
   | { type: 'deliver'; pid: number; sig: number; ts?: number }
   /** wait4/waitid reaping a dead child: release_task in the waiter's context. */
   | { type: 'reap'; pid: number; ts?: number }
-  /** PTRACE_SETREGSET / PTRACE_GETREGSET NT_X86_XSTATE by `pid` on the stopped tracee `target`. */
-  | { type: 'ptrace'; pid: number; target: number; write: boolean; ts?: number };
+  /**
+   * PTRACE_GETREGSET (and with `write`, PTRACE_SETREGSET) of NT_X86_XSTATE or NT_PRFPREG by `pid` on the
+   * stopped tracee `target` (seized on first use). A write sends back the image it read, changed by
+   * `set` (component `comp` gets value `tag`) and/or `edit` (raw bytes at an offset: bogus headers).
+   * `observed` is 0 when the call succeeded, -1 when the kernel refused it.
+   */
+  | {
+      type: 'ptrace';
+      pid: number;
+      target: number;
+      write: boolean;
+      regset?: FpuRegset;
+      set?: { comp: number; tag: number };
+      edit?: { offset: number; bytes: number[] };
+      ts?: number;
+    };
 
 export interface StepResult {
   trace: TraceEvent[];
@@ -235,11 +250,8 @@ function apply(k: Kernel, ev: KEvent): number {
       const tracer = task(k, ev.pid);
       const target = task(k, ev.target);
       if (!tracer || !target) return -1;
-      const tcpu = st.cpus[target.cpu];
-      // The regset code works on the tracee's memory image: synced, and for a write the registers
-      // must be reloaded from it (fpu_force_restore).
-      k.policy.makeMemoryValid(k, tcpu && tcpu.curr === target.pid ? tcpu : null, target, ev.write);
-      return -1;
+      target.traced = true;
+      return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edit);
     }
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];

@@ -31,6 +31,7 @@ export function simulateText(r: SimResult): string {
         ['signals delivered', t.signals],
         ['kernel FPU sections', t.kernelFpuSections],
         ['forks / execs / exits', `${t.forks} / ${t.execs} / ${t.exits}`],
+        ['ptrace regset accesses', t.ptraceAccesses],
         ['register checks (user state intact)', t.integrityChecks],
         ['violations', t.violations.length],
       ],

@@ -299,7 +299,13 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       const target = [...sims.values()].find((x) => x.group.name === g.ptrace!.target && x.phase !== 'dead');
       const tt = target ? task(target.pid) : undefined;
       run({ type: 'syscall', pid, nr: 101 });
-      if (tt && tt.run !== 'running') run({ type: 'ptrace', pid, target: tt.pid, write: g.ptrace.write });
+      if (tt && target && tt.run !== 'running') {
+        // PTRACE_GETREGSET, and for a writer PTRACE_SETREGSET with a new value of the tracee's first component.
+        const comp = target.comps[target.comps.length > 1 ? 1 : 0];
+        const tag = ((tt.pid & 0xfffff) << 8) | (0x80 + (++target.writes % VALUES_PER_TASK));
+        const ok = step(k, { type: 'ptrace', pid, target: tt.pid, write: g.ptrace.write, set: g.ptrace.write && comp !== undefined ? { comp, tag } : undefined, ts: now }, false).observed === 0;
+        if (ok && g.ptrace.write && comp !== undefined) target.shadow[comp] = valueToken(k, comp, tag);
+      }
       run({ type: 'sysexit', pid, nr: 101, ret: 0 });
       return toUser(t, s);
     }

@@ -34,7 +34,7 @@ const RAW: Record<string, unknown> = {
     cpus: 2,
     durationMs: 20,
     tasks: [
-      { name: 'tracee', count: 1, components: ['sse', 'avx', 'avx512'], syscallProbability: 0.2 },
+      { name: 'tracee', count: 1, components: ['sse', 'avx', 'avx512'], syscallProbability: 0.7, blockProbability: 0.8, sleepUs: [100, 400] },
       { name: 'gdb', count: 1, components: ['sse'], ptrace: { target: 'tracee', everyUs: 200, write: true }, syscallProbability: 0.1 },
     ],
   },

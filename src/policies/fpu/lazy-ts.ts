@@ -125,6 +125,11 @@ export const lazyTs: FpuPolicy = {
 
   makeMemoryValid(k, cpu, t, forWrite) {
     if (cpu && cpu.curr === t.pid && t.fpu.fpregsActive) saveFpregsToFpstate(k, cpu, t.fpu, t);
+    if (!t.fpu.fpstateActive) {
+      // fpu__activate_fpstate_read/write: a task that has not used the FPU since exec has init state.
+      initFpstateImage(k, t.fpu.fpstate);
+      t.fpu.fpstateActive = true;
+    }
     if (forWrite) {
       fpuInvalidateFpregsState(t.fpu);
       if (cpu && cpu.curr === t.pid && t.fpu.fpregsActive) fpregsDeactivateTs(k, cpu, t);
@@ -161,6 +166,7 @@ export const lazyTs: FpuPolicy = {
     if (t.fpu.fpregsActive) fpregsDeactivateTs(k, cpu, t);
     t.fpu.fpstateActive = false;
     t.fpu.fpstate = t.fpu.embedded;
+    initFpstateImage(k, t.fpu.fpstate);
     fpuInvalidateFpregsState(t.fpu);
   },
 

@@ -1,0 +1,126 @@
+/**
+ * PTRACE_GETREGSET / PTRACE_SETREGSET for the FPU regsets (arch/x86/kernel/fpu/regset.c):
+ * NT_X86_XSTATE ('xstate', xstateregs_get/set) and NT_PRFPREG ('fpreg', xfpregs_get/set).
+ *
+ * The tracee must be stopped and off every CPU (ptrace_check_attach + wait_task_inactive). A read
+ * syncs the memory image first (sync_fpstate; a stopped task was saved at switch-out); a write must be
+ * a full, exact image (07d6688b22e0, 5.14), is validated before anything changes, then
+ * fpu_force_restore() makes sure no CPU's registers are reused for the tracee, and the image is
+ * converted into its kernel buffer. The new values reach the registers at its next return to user.
+ * Nothing here emits trace events; the policy's hooks emit what they emit.
+ */
+import type { Kernel } from './kernel.js';
+import type { Cpu, Task } from './state.js';
+import { valueToken } from './entry.js';
+import {
+  copyFxsaveToUabi,
+  copyUabiFxsaveToXstate,
+  copyUabiToXstate,
+  copyXstateToUabi,
+  FXSAVE_SIZE,
+  uabiXstateSize,
+  validateUabiFxsave,
+  validateUabiXstate,
+} from './fpu/uabi.js';
+
+/** NT_X86_XSTATE or NT_PRFPREG. */
+export type FpuRegset = 'xstate' | 'fpreg';
+
+/** The regset's size: fpu_user_cfg.max_size for NT_X86_XSTATE, sizeof(struct fxregs_state) for NT_PRFPREG. */
+export function regsetSize(k: Kernel, regset: FpuRegset): number {
+  return regset === 'xstate' ? uabiXstateSize(k) : FXSAVE_SIZE;
+}
+
+/** The CPU `t` is current on, or null. */
+function currentCpu(k: Kernel, t: Task): Cpu | null {
+  const cpu = k.st.cpus[t.cpu];
+  return cpu && cpu.curr === t.pid ? cpu : null;
+}
+
+function onAnyCpu(k: Kernel, t: Task): boolean {
+  return k.st.cpus.some((c) => c.curr === t.pid);
+}
+
+/**
+ * ptrace_check_attach(): the tracee is another user task, stopped (TASK_STOPPED / TASK_TRACED, the
+ * model's run 'stopped' or `traced`) and no longer running on any CPU. Null when the request may go on.
+ */
+export function ptraceCheckAttach(k: Kernel, tracer: Task, tracee: Task): string | null {
+  if (tracer.pid === tracee.pid) return `-EPERM: ${tracee.comm}-${tracee.pid} cannot ptrace itself`;
+  if (tracee.kind !== 'user') return `-EPERM: ${tracee.comm}-${tracee.pid} is a ${tracee.kind} (kernel threads cannot be traced)`;
+  if (tracee.run === 'zombie' || !k.st.tasks.has(tracee.pid)) return `-ESRCH: ${tracee.comm}-${tracee.pid} has exited`;
+  const stopped = tracee.run === 'stopped' || tracee.traced;
+  if (!stopped) return `-ESRCH: ${tracee.comm}-${tracee.pid} is not stopped (${tracee.run})`;
+  // wait_task_inactive(): a stopped tracee still on a CPU is not yet off it.
+  if (tracee.run === 'running' || onAnyCpu(k, tracee)) return `-EBUSY: ${tracee.comm}-${tracee.pid} is still current on CPU ${tracee.cpu}`;
+  return null;
+}
+
+/**
+ * PTRACE_GETREGSET: the regset's image, or an error string. xstateregs_get / xfpregs_get: sync the
+ * tracee's memory image (fpu_sync_fpstate when it is current: never for a stopped tracee), then
+ * convert it to the user format.
+ */
+export function ptraceGetRegset(k: Kernel, tracer: Task, tracee: Task, regset: FpuRegset): Uint8Array | string {
+  const err = ptraceCheckAttach(k, tracer, tracee);
+  if (err) return err;
+  if (regset === 'xstate' && !k.cfg.useXsave) return '-ENODEV: the kernel does not use XSAVE (no NT_X86_XSTATE regset)';
+  k.policy.makeMemoryValid(k, currentCpu(k, tracee), tracee, false);
+  return regset === 'xstate' ? copyXstateToUabi(k, tracee) : copyFxsaveToUabi(k, tracee);
+}
+
+/**
+ * PTRACE_SETREGSET: null on success, else the error (and the tracee is unchanged). A full, exact
+ * image only (NT_X86_XSTATE: -EFAULT otherwise, as xstateregs_set; NT_PRFPREG: -EINVAL); validated
+ * before anything is touched; then fpu_force_restore() (the policy's makeMemoryValid for a write) and
+ * the conversion into the kernel buffer.
+ */
+export function ptraceSetRegset(k: Kernel, tracer: Task, tracee: Task, regset: FpuRegset, img: Uint8Array): string | null {
+  const err = ptraceCheckAttach(k, tracer, tracee);
+  if (err) return err;
+  if (regset === 'xstate') {
+    if (!k.cfg.useXsave) return '-ENODEV: the kernel does not use XSAVE (no NT_X86_XSTATE regset)';
+    const size = regsetSize(k, regset);
+    // 07d6688b22e0 (5.14): "A whole standard-format XSAVE buffer is needed".
+    if (img.length !== size) return `-EFAULT: NT_X86_XSTATE writes must be exactly ${size} bytes, not ${img.length}`;
+    const bad = validateUabiXstate(k, tracee, img);
+    if (bad) return bad;
+  } else {
+    const bad = validateUabiFxsave(k, img);
+    if (bad) return bad;
+  }
+  // fpu_force_restore(): the memory image is about to change; the registers must come from it.
+  k.policy.makeMemoryValid(k, null, tracee, true);
+  return regset === 'xstate' ? copyUabiToXstate(k, tracee, img) : copyUabiFxsaveToXstate(k, tracee, img);
+}
+
+/**
+ * One debugger access as the model's `ptrace` event performs it: GETREGSET, and for a write the image
+ * changed (component `set.comp` given value `set.tag`, raw `edit` bytes) and sent back by SETREGSET.
+ * Returns 0, or -1 when the kernel refused the call (the tracer sees an errno; nothing changed).
+ */
+export function ptraceAccess(
+  k: Kernel,
+  tracer: Task,
+  tracee: Task,
+  regset: FpuRegset,
+  write: boolean,
+  set?: { comp: number; tag: number },
+  edit?: { offset: number; bytes: number[] },
+): number {
+  const img = ptraceGetRegset(k, tracer, tracee, regset);
+  if (typeof img === 'string') return -1;
+  k.st.counters.ptraceAccesses++;
+  if (!write) return 0;
+  if (set && set.comp >= 1) {
+    const off = set.comp === 1 ? 160 : k.m.g.stdOffset[set.comp];
+    const bytes = k.m.pool.images[set.comp][valueToken(k, set.comp, set.tag)];
+    if (off >= 0 && off + bytes.length <= img.length) {
+      img.set(bytes, off);
+      // The header must say the component is present (XSTATE_BV at 512) for an xstate write.
+      if (regset === 'xstate' && set.comp < 32) img[512 + (set.comp >> 3)] |= 1 << (set.comp & 7);
+    }
+  }
+  if (edit) for (let j = 0; j < edit.bytes.length; j++) if (edit.offset + j < img.length) img[edit.offset + j] = edit.bytes[j] & 0xff;
+  return ptraceSetRegset(k, tracer, tracee, regset, img) === null ? 0 : -1;
+}
