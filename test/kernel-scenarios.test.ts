@@ -147,3 +147,36 @@ for (const policy of FPU_POLICIES) {
     assert.deepEqual(m.violations, []);
   });
 }
+
+for (const policy of FPU_POLICIES) {
+  test(`${policy.name}: KVM vCPU — guest state survives preemption inside KVM_RUN, host state comes back after it (${policy.kvmApi})`, () => {
+    const m = new Model(policy, 'zen4', 1);
+    m.spawn(700);
+    m.spawn(701);
+    m.run(700);
+    const host = AVX.map((c) => m.write(700, c, 0x7000 + c));
+    m.do({ type: 'syscall', pid: 700, nr: 16 });
+    m.do({ type: 'kvm-run', pid: 700 });
+    m.do({ type: 'vm-entry', pid: 700 });
+    for (const c of AVX) assert.equal(m.k.st.cpus[0].xs.tok[c], 0, `a new guest starts from init (component ${c})`);
+    const guest = AVX.map((c) => {
+      m.do({ type: 'guest-write', pid: 700, comp: c, tag: 0x7700 + c });
+      return m.token(c, 0x7700 + c);
+    });
+    m.do({ type: 'vm-exit', pid: 700 });
+    // Preempted in KVM's run loop; another task uses AVX on the same CPU.
+    m.do({ type: 'switch', cpu: 0, next: 701, prevState: 'R' });
+    m.do({ type: 'return', pid: 701 });
+    AVX.forEach((c) => m.write(701, c, 0x7100 + c));
+    m.do({ type: 'syscall', pid: 701, nr: 0 });
+    m.do({ type: 'switch', cpu: 0, next: 700, prevState: 'S' });
+    m.do({ type: 'vm-entry', pid: 700 });
+    AVX.forEach((c, j) => assert.equal(m.k.st.cpus[0].xs.tok[c], guest[j], `guest component ${c} after preemption`));
+    m.do({ type: 'vm-exit', pid: 700 });
+    m.do({ type: 'kvm-put', pid: 700 });
+    m.do({ type: 'sysexit', pid: 700, nr: 16, ret: 0 });
+    m.do({ type: 'return', pid: 700 });
+    AVX.forEach((c, j) => assert.equal(m.read(700, c), host[j], `host component ${c} after KVM_RUN`));
+    assert.deepEqual(m.violations, []);
+  });
+}

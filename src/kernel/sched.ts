@@ -6,6 +6,7 @@
  */
 import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
+import { kvmSchedOut } from './kvm.js';
 import { Cpu, RunState, Task, TIF_NEED_RESCHED } from './state.js';
 
 /** Linux's prev_state letters in sched_switch. */
@@ -53,6 +54,7 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
   k.st.counters.contextSwitches++;
   prev.switches++;
   prev.tif &= ~TIF_NEED_RESCHED;
+  if (prev.vcpu?.inRun) kvmSchedOut(k, cpu, prev);
   k.policy.switchOut(k, cpu, prev, next);
   prev.run = prev.kind === 'idle' ? 'runnable' : runStateFor(prevState);
   if (prev.run === 'runnable' && prev.kind !== 'idle') {

@@ -19,7 +19,11 @@ function cloneFpu(f: Fpu): Fpu {
 }
 
 function cloneTask(t: Task): Task {
-  return { ...t, fpu: cloneFpu(t.fpu), pending: t.pending.slice(), frames: t.frames.map((fr) => ({ sig: fr.sig, area: cloneArea(fr.area) })) };
+  const fpu = cloneFpu(t.fpu);
+  // The guest fpstate is the active one while in KVM_RUN: keep that identity.
+  const vcpu = t.vcpu && { ...t.vcpu, fpstate: t.vcpu.fpstate === t.fpu.fpstate ? fpu.fpstate : cloneFpstate(t.vcpu.fpstate) };
+  if (t.fpu.taskFpstate === t.fpu.embedded) fpu.taskFpstate = fpu.embedded;
+  return { ...t, fpu, vcpu, pending: t.pending.slice(), frames: t.frames.map((fr) => ({ sig: fr.sig, area: cloneArea(fr.area) })) };
 }
 
 function cloneCpu(c: Cpu): Cpu {
@@ -123,6 +127,12 @@ export function hashState(st: KState, withTime = false): string {
     if (f.fpstate !== f.embedded) hashFpstate(h, f.fpstate);
     h.word(t.pending.length);
     for (const s of t.pending) h.word(s);
+    h.bool(t.vcpu !== null);
+    if (t.vcpu) {
+      h.bool(t.vcpu.inRun);
+      h.bool(t.vcpu.inGuest);
+      hashFpstate(h, t.vcpu.fpstate);
+    }
     h.word(t.frames.length);
     for (const fr of t.frames) {
       h.word(fr.sig);

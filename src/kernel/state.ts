@@ -91,6 +91,8 @@ export interface Task {
   traced: boolean;
   /** Number of consecutive kernel FPU sections or other per-task counters policies keep. */
   nmCount: number;
+  /** A KVM vCPU thread: its guest fpstate and whether it is inside KVM_RUN (guest state installed). */
+  vcpu: { fpstate: FpState; inRun: boolean; inGuest: boolean; loaded: boolean } | null;
   /** XSAVE*s into and XRSTOR*s from this task's buffer, and its switch-outs (for reports). */
   saves: number;
   restores: number;

@@ -14,6 +14,7 @@ import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.j
 import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
 import { FpuRegset, ptraceAccess } from './ptrace.js';
+import { guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
 import { TaskKind } from './state.js';
 
@@ -54,6 +55,12 @@ export type KEvent =
   | { type: 'kfpu'; cpu: number; ctx: KfpuContext; ts?: number }
   /** get_signal + setup_rt_frame now, on the way out of the kernel (the replay's signal_deliver). */
   | { type: 'deliver'; pid: number; sig: number; ts?: number }
+  /** A KVM vCPU thread: KVM_RUN begins / VM entry / guest code writes / VM exit / KVM_RUN returns. */
+  | { type: 'kvm-run'; pid: number; ts?: number }
+  | { type: 'vm-entry'; pid: number; ts?: number }
+  | { type: 'guest-write'; pid: number; comp: number; tag: number; ts?: number }
+  | { type: 'vm-exit'; pid: number; ts?: number }
+  | { type: 'kvm-put'; pid: number; ts?: number }
   /** wait4/waitid reaping a dead child: release_task in the waiter's context. */
   | { type: 'reap'; pid: number; ts?: number }
   /**
@@ -239,6 +246,21 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'deliver': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'signal delivery')) deliverSignal(k, st.cpus[t.cpu], t, ev.sig);
+      return -1;
+    }
+    case 'kvm-run':
+    case 'vm-entry':
+    case 'guest-write':
+    case 'vm-exit':
+    case 'kvm-put': {
+      const t = task(k, ev.pid);
+      if (!t || !current(k, t, ev.type)) return -1;
+      const cpu = st.cpus[t.cpu];
+      if (ev.type === 'kvm-run') kvmEnterRun(k, cpu, t);
+      else if (ev.type === 'vm-entry') kvmEnterGuest(k, cpu, t);
+      else if (ev.type === 'guest-write') guestWrite(k, cpu, t, ev.comp, ev.tag);
+      else if (ev.type === 'vm-exit') kvmExitGuest(cpu, t);
+      else kvmLeaveRun(k, cpu, t);
       return -1;
     }
     case 'reap': {

@@ -82,6 +82,7 @@ export function newTask(k: Kernel, n: NewTask): Task {
     frames: [],
     traced: false,
     nmCount: 0,
+    vcpu: null,
     saves: 0,
     restores: 0,
     switches: 0,

@@ -20,7 +20,7 @@ import { COMPONENT_FAMILIES, Scenario, TaskGroupSpec } from '../workload/scenari
 const US = 1000;
 const VALUES_PER_TASK = 7;
 
-type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'dead';
+type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'guest' | 'guest-preempted' | 'dead';
 
 interface SimTask {
   pid: number;
@@ -43,6 +43,10 @@ interface SimTask {
   runtime: number;
   signals: number;
   wokeFromBlock: boolean;
+  /** KVM vCPU: the guest's components, what the guest last wrote, VM exits left in this KVM_RUN. */
+  guestComps: number[];
+  guestShadow: Int32Array;
+  exitsLeft: number;
 }
 
 interface Ev extends Timed {
@@ -109,10 +113,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   const draw = (r: readonly [number, number]): number => Math.round((r[0] + (r[1] > r[0] ? nextInt(rng, Math.round((r[1] - r[0]) * 1000) + 1) / 1000 : 0)) * US);
   const task = (pid: number): Task | undefined => k.st.tasks.get(pid);
 
-  function compsOf(g: TaskGroupSpec): number[] {
+  function compsOfFamilies(fams: readonly (keyof typeof COMPONENT_FAMILIES)[]): number[] {
     const out: number[] = [];
-    for (const f of g.components) for (const i of COMPONENT_FAMILIES[f]) if ((enabled >> BigInt(i)) & 1n) out.push(i);
+    for (const f of fams) for (const i of COMPONENT_FAMILIES[f]) if ((enabled >> BigInt(i)) & 1n) out.push(i);
     return out;
+  }
+
+  function compsOf(g: TaskGroupSpec): number[] {
+    return compsOfFamilies(g.components);
   }
 
   function newSim(pid: number, g: TaskGroupSpec, shadow?: Int32Array): SimTask {
@@ -135,6 +143,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       runtime: 0,
       signals: 0,
       wokeFromBlock: false,
+      guestComps: g.kvm ? compsOfFamilies(g.kvm.guestComponents) : [],
+      guestShadow: new Int32Array(64),
+      exitsLeft: 0,
     };
     sims.set(pid, s);
     const t = task(pid)!;
@@ -157,6 +168,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       push(now + draw(s.group.computeUs), 'kdone', t.pid, s.gen);
       return;
     }
+    if (s.phase === 'guest-preempted') return guestStretch(t, s);
     if (s.inSyscall >= 0 && s.phase === 'preempted' && s.wokeFromBlock && chance(rng, s.group.kernelReblockProbability)) {
       // Woken only to wait again: kernel code runs, the task blocks without reaching user mode.
       s.phase = 'blocked';
@@ -256,12 +268,58 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     schedule(cpuId, 'Z');
   }
 
+  /** VM entry: the guest checks its registers, then computes until the next VM exit. */
+  function guestStretch(t: Task, s: SimTask): void {
+    run({ type: 'vm-entry', pid: t.pid });
+    s.phase = 'guest';
+    const xs = k.st.cpus[t.cpu].xs;
+    for (const i of s.guestComps) {
+      integrityChecks++;
+      if (xs.tok[i] !== s.guestShadow[i] && violations.length < 1000) {
+        violations.push({ rule: 'integrity', detail: `guest of ${t.comm}-${t.pid} sees component ${i} = token ${xs.tok[i]}, expected ${s.guestShadow[i]}`, cpu: t.cpu, pid: t.pid });
+      }
+    }
+    for (const i of s.guestComps) {
+      const tag = ((t.pid & 0xfffff) << 8) | (0x40 + (++s.writes % VALUES_PER_TASK));
+      run({ type: 'guest-write', pid: t.pid, comp: i, tag });
+      s.guestShadow[i] = valueToken(k, i, tag);
+    }
+    const at = now + draw(s.group.kvm!.guestUs);
+    s.runtime += at - now;
+    push(at, 'entry', t.pid, s.gen);
+  }
+
+  /** A VM exit: back into the guest, preempted, or out of KVM_RUN to user space. */
+  function vmExit(t: Task, s: SimTask): void {
+    run({ type: 'vm-exit', pid: t.pid });
+    const cpu = k.st.cpus[t.cpu];
+    if (now - s.sliceStart >= sc.sliceUs * US && cpu.rq.length > 0) {
+      s.phase = 'guest-preempted';
+      s.gen++;
+      schedule(t.cpu, 'R');
+      if (k.st.cpus[t.cpu].curr === t.pid) resume(t.cpu);
+      return;
+    }
+    if (--s.exitsLeft > 0) return guestStretch(t, s);
+    run({ type: 'kvm-put', pid: t.pid });
+    run({ type: 'sysexit', pid: t.pid, nr: 16, ret: 0 });
+    toUser(t, s);
+  }
+
   function entry(pid: number): void {
     const t = task(pid);
     const s = sims.get(pid);
+    if (t && s && s.phase === 'guest') return vmExit(t, s);
     if (!t || !s || s.phase !== 'user') return;
     const cpuId = t.cpu;
     const g = s.group;
+    if (g.kvm && s.handlerEnd === 0 && chance(rng, 0.5)) {
+      // ioctl(KVM_RUN)
+      run({ type: 'syscall', pid, nr: 16 });
+      run({ type: 'kvm-run', pid });
+      s.exitsLeft = Math.max(1, Math.round(draw(g.kvm.exitsPerRun) / US));
+      return guestStretch(t, s);
+    }
     if (s.handlerEnd > 0 && now >= s.handlerEnd) {
       run({ type: 'sigreturn', pid });
       s.shadow = s.shadowStack.pop() ?? new Int32Array(64);

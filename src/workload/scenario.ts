@@ -53,6 +53,17 @@ const TaskGroup = z.strictObject({
   kernelFpuProbability: prob.default(0),
   /** This group's tasks read (and with write, change) the registers of the first task of `target` by ptrace. */
   ptrace: z.strictObject({ target: z.string(), everyUs: z.number().positive(), write: z.boolean().default(false) }).optional(),
+  /**
+   * KVM vCPU threads: after a stretch of user work the task enters KVM_RUN, where its guest writes
+   * guestComponents for guestUs per VM entry, with exitsPerRun VM exits before KVM_RUN returns.
+   */
+  kvm: z
+    .strictObject({
+      guestUs: range.default([20, 200]),
+      exitsPerRun: range.default([1, 5]),
+      guestComponents: z.array(z.enum(Object.keys(COMPONENT_FAMILIES) as [ComponentFamily, ...ComponentFamily[]])).default(['sse', 'avx']),
+    })
+    .optional(),
   /** The tasks stop after this long (exit); default: run to the end. */
   lifetimeUs: range.optional(),
 });

@@ -38,6 +38,17 @@ const RAW: Record<string, unknown> = {
       { name: 'gdb', count: 1, components: ['sse'], ptrace: { target: 'tracee', everyUs: 200, write: true }, syscallProbability: 0.1 },
     ],
   },
+  kvm: {
+    name: 'kvm',
+    description: 'KVM vCPU threads: guest FPU state swapped in around KVM_RUN, preempted in the guest, with host AVX tasks',
+    cpus: 2,
+    durationMs: 20,
+    sliceUs: 500,
+    tasks: [
+      { name: 'vcpu', count: 2, threads: true, components: ['sse', 'avx'], kvm: { guestUs: [20, 200], exitsPerRun: [1, 6], guestComponents: ['sse', 'avx', 'avx512'] }, syscallProbability: 0.2 },
+      { name: 'avx', count: 2, components: ['sse', 'avx', 'avx512'], syscallProbability: 0.4 },
+    ],
+  },
   'kfpu-softirq': {
     name: 'kfpu-softirq',
     description: 'kernel FPU users in softirq and hardirq context while AVX tasks run (irq_fpu_usable rules)',

@@ -18,6 +18,13 @@ export interface FpuPolicy {
   readonly models: string;
   /** Uses CR0.TS and #NM on first use (lazy era). */
   readonly usesTs: boolean;
+  /**
+   * How KVM switches to guest FPU state in the policy's era: 'fpstate-swap' (5.16+,
+   * fpu_swap_kvm_fpstate: the guest fpstate becomes the task's active one) or 'kernel-fpu' (before:
+   * kvm_load_guest_fpu / kvm_put_guest_fpu inside a kernel FPU section, put and reloaded by preempt
+   * notifiers when the vCPU thread is switched out and in).
+   */
+  readonly kvmApi: 'fpstate-swap' | 'kernel-fpu';
 
   /** __switch_to, in the context of `prev` (switch_fpu_prepare / switch_fpu). */
   switchOut(k: Kernel, cpu: Cpu, prev: Task, next: Task): void;

@@ -62,6 +62,7 @@ export const deferred: FpuPolicy = {
   name: 'deferred',
   models: 'Linux 5.2+ (TIF_NEED_FPU_LOAD, restore on exit to user), as in 6.18: switch_fpu(), fpregs_restore_userregs()',
   usesTs: false,
+  kvmApi: 'fpstate-swap',
 
   switchOut(k, cpu, prev) {
     if ((prev.tif & TIF_NEED_FPU_LOAD) === 0 && isUserTask(prev)) {

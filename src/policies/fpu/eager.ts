@@ -43,6 +43,7 @@ export const eager: FpuPolicy = {
   name: 'eager',
   models: 'Linux 4.9–5.1: save at switch-out, restore at switch-in unless still valid (owner + last_cpu)',
   usesTs: false,
+  kvmApi: 'kernel-fpu',
 
   switchOut(k, cpu, prev) {
     if (!hasFpu(prev)) return;

@@ -67,6 +67,7 @@ export const lazyTs: FpuPolicy = {
   name: 'lazy-ts',
   models: 'Linux before 4.9 (lazy mode, 4.2–4.8 code): CR0.TS, #NM on first use, preload after 5 consecutive uses',
   usesTs: true,
+  kvmApi: 'kernel-fpu',
 
   switchOut(k, cpu, prev, next) {
     const o = prev.fpu;
