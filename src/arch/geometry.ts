@@ -14,6 +14,8 @@ export interface Geometry {
   readonly xfd: Uint8Array;
   /** Supported extended components (>= 2), ascending. */
   readonly extended: Int32Array;
+  /** A two-entry memo of compacted sizes by mask (lo, hi, size) × 2: the hot paths reuse a few masks. */
+  readonly sizeMemo: Float64Array;
 }
 
 export const LEGACY_SIZE = 512;
@@ -43,7 +45,7 @@ export function geometryOf(p: CpuProfile): Geometry {
     supervisor[c.index] = c.supervisor ? 1 : 0;
     xfd[c.index] = c.xfd ? 1 : 0;
   }
-  g = { size, stdOffset, align64, supervisor, xfd, extended: Int32Array.from(p.components.map((c) => c.index)) };
+  g = { size, stdOffset, align64, supervisor, xfd, extended: Int32Array.from(p.components.map((c) => c.index)), sizeMemo: new Float64Array([-1, -1, 0, -1, -1, 0]) };
   cache.set(p, g);
   return g;
 }

@@ -5,7 +5,7 @@
  */
 import { componentInfo } from './components.js';
 import { InputError } from './errors.js';
-import { EXTENDED_BASE, geometryOf } from './geometry.js';
+import { EXTENDED_BASE, Geometry, geometryOf } from './geometry.js';
 import { hasBit, hex, hiOf, loOf, maskHas } from './mask.js';
 import { CpuProfile } from './profile.js';
 
@@ -64,6 +64,20 @@ export function compactedOffset(p: CpuProfile, lo: number, hi: number, i: number
 /** Size of a compacted image with XCOMP_BV = mask (the generalization of the seed's calculate_xstate_buf_size_from_mask). */
 export function compactedSize(p: CpuProfile, lo: number, hi: number): number {
   const g = geometryOf(p);
+  const memo = g.sizeMemo;
+  if (memo[0] === lo && memo[1] === hi) return memo[2];
+  if (memo[3] === lo && memo[4] === hi) return memo[5];
+  const size = compactedSizeOf(g, lo, hi);
+  memo[3] = memo[0];
+  memo[4] = memo[1];
+  memo[5] = memo[2];
+  memo[0] = lo;
+  memo[1] = hi;
+  memo[2] = size;
+  return size;
+}
+
+function compactedSizeOf(g: Geometry, lo: number, hi: number): number {
   let off = EXTENDED_BASE;
   for (let k = 0; k < g.extended.length; k++) {
     const c = g.extended[k];
