@@ -30,8 +30,8 @@ export type KEvent =
   /** exit_to_user_mode: signals, then the FPU's return-to-user work. */
   | { type: 'return'; pid: number; ts?: number }
   | { type: 'fault'; pid: number; address: number; ts?: number }
-  /** User code writes value `tag` into XSAVE component `comp`. */
-  | { type: 'user-write'; pid: number; comp: number; tag: number; ts?: number }
+  /** User code writes value `tag` into XSAVE component `comp` (and `more` [comp, tag] pairs, in order). */
+  | { type: 'user-write'; pid: number; comp: number; tag: number; more?: readonly (readonly [number, number])[]; ts?: number }
   /** User code loads MXCSR (rounding control, exception masks). */
   | { type: 'user-mxcsr'; pid: number; value: number; ts?: number }
   /** User code reads component `comp` (the observed token is left in `StepResult.observed`). */
@@ -189,7 +189,10 @@ function apply(k: Kernel, ev: KEvent): number {
     }
     case 'user-write': {
       const t = task(k, ev.pid);
-      if (t && current(k, t, 'user FPU write')) userWrite(k, t, ev.comp, ev.tag);
+      if (t && current(k, t, 'user FPU write')) {
+        userWrite(k, t, ev.comp, ev.tag);
+        if (ev.more) for (const [c, tag] of ev.more) userWrite(k, t, c, tag);
+      }
       return -1;
     }
     case 'fork': {

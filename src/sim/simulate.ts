@@ -214,12 +214,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   function work(t: Task, s: SimTask): void {
-    for (const i of s.comps) {
+    if (s.comps.length > 0) {
       // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is
-      // still seen as wrong, and the value pool stays bounded.
+      // still seen as wrong, and the value pool stays bounded. One user-write event writes them all.
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
-      run({ type: 'user-write', pid: t.pid, comp: i, tag });
-      s.shadow[i] = valueToken(k, i, tag);
+      const more: [number, number][] = [];
+      for (let j = 1; j < s.comps.length; j++) more.push([s.comps[j], tag]);
+      run({ type: 'user-write', pid: t.pid, comp: s.comps[0], tag, more });
+      for (const i of s.comps) s.shadow[i] = valueToken(k, i, tag);
     }
     const stretch = draw(s.group.computeUs);
     const at = s.handlerEnd > 0 ? Math.min(now + stretch, Math.max(now + 1000, s.handlerEnd)) : now + stretch;

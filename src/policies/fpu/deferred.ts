@@ -103,7 +103,9 @@ export const deferred: FpuPolicy = {
     // fpu_sync_fpstate(): save current's live registers; a stopped tracee was saved at switch-out.
     if (cpu && cpu.curr === t.pid && (t.tif & TIF_NEED_FPU_LOAD) === 0) {
       fpregsLock(cpu);
+      traceFpu(k, cpu, 'x86_fpu_before_save', t.fpu, 'b....');
       saveFpregsToFpstate(k, cpu, t.fpu, t);
+      traceFpu(k, cpu, 'x86_fpu_after_save', t.fpu, 'b....');
       fpregsUnlock(cpu);
     }
     // fpu_force_restore(): the image will change; no register copy of it may be reused.
