@@ -11,6 +11,7 @@ import { hiOf, loOf } from '../arch/mask.js';
 import { FpuConfig, fpuConfig } from './fpu/config.js';
 import { FpuPolicy } from './fpu/policy.js';
 import { BootOptions } from './fpu/xstate-config.js';
+import { Designs, NO_DESIGNS } from './designs.js';
 import { KernelVersion } from './fpu/kernel-version.js';
 import { Cpu, FpState, KState, newCounters } from './state.js';
 import { EventName, TraceEvent } from './trace/events.js';
@@ -28,6 +29,7 @@ export interface Kernel {
   readonly m: XMachine;
   readonly cfg: FpuConfig;
   readonly policy: FpuPolicy;
+  readonly designs: Designs;
   st: KState;
   /** Trace events emitted by the current step; null when tracing is off. */
   out: TraceEvent[] | null;
@@ -49,13 +51,15 @@ export interface KernelOptions {
   boot?: BootOptions;
   /** Initial fill of the random.c input pool's BLAKE2s buffer (hidden state of a real machine). */
   entropyBuf?: number;
+  /** Buffer design, PKRU and PASID policies (src/policies); missing ones are not modeled. */
+  designs?: Partial<Designs>;
 }
 
 export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {
   const m = createMachine(profile);
   const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
-  const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0 };
-  const partial = { m, cfg, policy, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
+  const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0, mms: new Map() };
+  const partial = { m, cfg, policy, designs: { ...NO_DESIGNS, ...opts.designs }, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
     tokenCacheKey: new Int32Array(4096).fill(-1),
     tokenCacheComp: new Int32Array(4096).fill(-1),
     tokenCacheVal: new Int32Array(4096),
@@ -84,6 +88,7 @@ export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: Kerne
       fpuActive: !policy.usesTs,
       preload: false,
       fpregsLocked: false,
+      mm: 0,
       rq: [],
     };
     xs.cr0Ts = policy.usesTs;

@@ -7,6 +7,7 @@
 import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { kvmSchedOut } from './kvm.js';
+import { switchMm } from './mm.js';
 import { Cpu, RunState, Task, TIF_NEED_RESCHED } from './state.js';
 
 /** Linux's prev_state letters in sched_switch. */
@@ -54,8 +55,10 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
   k.st.counters.contextSwitches++;
   prev.switches++;
   prev.tif &= ~TIF_NEED_RESCHED;
+  switchMm(k, cpu, prev, next); // context_switch: switch_mm before switch_to
   if (prev.vcpu?.inRun) kvmSchedOut(k, cpu, prev);
   k.policy.switchOut(k, cpu, prev, next);
+  if (k.designs.pkru) k.designs.pkru.switchTo(k, cpu, prev, next); // __switch_to: x86_pkru_load after switch_fpu
   prev.run = prev.kind === 'idle' ? 'runnable' : runStateFor(prevState);
   if (prev.run === 'runnable' && prev.kind !== 'idle') {
     if (!cpu.rq.includes(prev.pid)) cpu.rq.push(prev.pid);

@@ -6,7 +6,7 @@
  */
 import { cloneArea, XsaveArea } from '../arch/xsave/area.js';
 import { cloneXState, XState } from '../arch/xsave/state.js';
-import { Cpu, FpState, Fpu, KState, Task } from './state.js';
+import { Cpu, FpState, Fpu, KState, MmState, Task } from './state.js';
 
 function cloneFpstate(f: FpState): FpState {
   return { ...f, area: cloneArea(f.area) };
@@ -34,7 +34,9 @@ function cloneCpu(c: Cpu): Cpu {
 export function cloneState(st: KState): KState {
   const tasks = new Map<number, Task>();
   for (const [pid, t] of st.tasks) tasks.set(pid, cloneTask(t));
-  return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters } };
+  const mms = new Map<number, MmState>();
+  for (const [id, m] of st.mms) mms.set(id, { ...m, cpumask: m.cpumask.slice() });
+  return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters }, mms };
 }
 
 /** Two independent 32-bit FNV-1a streams (different offset bases) over 32-bit words: a 64-bit digest. */
@@ -98,7 +100,7 @@ export function hashState(st: KState, withTime = false): string {
   if (withTime) h.word(st.now);
   h.word(st.entropyBuf);
   for (const c of st.cpus) {
-    for (const v of [c.id, c.curr, c.idle, c.owner, c.softirq, c.hardirq, c.preempt, c.xfdCacheLo, c.xfdCacheHi, c.pkru]) h.word(v);
+    for (const v of [c.id, c.curr, c.idle, c.owner, c.softirq, c.hardirq, c.preempt, c.xfdCacheLo, c.xfdCacheHi, c.pkru, c.mm]) h.word(v);
     h.bool(c.inKernelFpu);
     h.bool(c.fpuActive);
     h.bool(c.preload);
@@ -106,6 +108,10 @@ export function hashState(st: KState, withTime = false): string {
     hashXState(h, c.xs);
     h.word(c.rq.length);
     for (const p of c.rq) h.word(p);
+  }
+  for (const id of [...st.mms.keys()].sort((a, b) => a - b)) {
+    const m = st.mms.get(id)!;
+    for (const v of [m.id, m.pasid, m.users, m.cpumask.length, ...m.cpumask]) h.word(v);
   }
   const pids = [...st.tasks.keys()].sort((a, b) => a - b);
   for (const pid of pids) {
@@ -118,6 +124,7 @@ export function hashState(st: KState, withTime = false): string {
     for (const v of [t.cpu, t.tif, t.pkru, t.mm, t.parent]) h.word(v);
     h.bool(t.inUser);
     h.bool(t.traced);
+    h.bool(t.pasidActivated);
     const f = t.fpu;
     for (const v of [f.id, f.lastCpu, f.permLo, f.permHi, f.guestPermLo, f.guestPermHi, f.counter]) h.word(v);
     h.bool(f.fpstateActive);

@@ -91,6 +91,8 @@ export interface Task {
   traced: boolean;
   /** Number of consecutive kernel FPU sections or other per-task counters policies keep. */
   nmCount: number;
+  /** PASID: this thread's IA32_PASID was loaded by the #GP fix-up (task->pasid_activated). */
+  pasidActivated: boolean;
   /** A KVM vCPU thread: its guest fpstate and whether it is inside KVM_RUN (guest state installed). */
   vcpu: { fpstate: FpState; inRun: boolean; inGuest: boolean; loaded: boolean } | null;
   /** XSAVE*s into and XRSTOR*s from this task's buffer, and its switch-outs (for reports). */
@@ -138,6 +140,19 @@ export interface Cpu {
   fpregsLocked: boolean;
   /** Run queue (pids), in order. */
   rq: number[];
+  /** The mm whose page tables are loaded (switch_mm; kernel threads borrow the previous one), 0 for init_mm. */
+  mm: number;
+}
+
+/** An address space (struct mm_struct): what PASID and the TLB code need of it. */
+export interface MmState {
+  id: number;
+  /** mm->pasid (the IOMMU PASID bound to it), 0 for none. */
+  pasid: number;
+  /** mm_cpumask: CPUs that have had this mm loaded (a superset of where its threads run). */
+  cpumask: number[];
+  /** Threads using it. */
+  users: number;
 }
 
 /** Event counters for reports (`totals` in the simulate JSON). */
@@ -160,6 +175,26 @@ export interface Counters {
   pageFaults: number;
   /** Successful PTRACE_GETREGSET/SETREGSET of FPU regsets. */
   ptraceAccesses: number;
+  /** Inter-processor interrupts sent, INVLPGs, page-table entries written (buffer designs, TLB flushes, PASID). */
+  ipis: number;
+  invlpgs: number;
+  pageTableUpdates: number;
+  /** Bytes memcpy'd by buffer designs (bounce copies, realloc copies). */
+  bytesCopied: number;
+  /** XSAVE buffer memory: currently allocated, the peak, and everything ever allocated. */
+  xstateBytes: number;
+  xstateBytesPeak: number;
+  xstateBytesAllocated: number;
+  allocations: number;
+  frees: number;
+  /** XSAVEOPT/XSAVES saves that the modified optimization could skip (tracking tuple matched). */
+  modifiedOptHits: number;
+  /** WRMSRs (XFD, PASID), #GP traps taken, WRPKRUs. */
+  msrWrites: number;
+  gpTraps: number;
+  pkruWrites: number;
+  /** Cache lines the kernel dirtied for PASID and similar per-mm state updates. */
+  cacheLinesDirtied: number;
 }
 
 export function newCounters(): Counters {
@@ -181,6 +216,20 @@ export function newCounters(): Counters {
     syscalls: 0,
     pageFaults: 0,
     ptraceAccesses: 0,
+    ipis: 0,
+    invlpgs: 0,
+    pageTableUpdates: 0,
+    bytesCopied: 0,
+    xstateBytes: 0,
+    xstateBytesPeak: 0,
+    xstateBytesAllocated: 0,
+    allocations: 0,
+    frees: 0,
+    modifiedOptHits: 0,
+    msrWrites: 0,
+    gpTraps: 0,
+    pkruWrites: 0,
+    cacheLinesDirtied: 0,
   };
 }
 
@@ -196,6 +245,8 @@ export interface KState {
   /** Next linear address for a kernel buffer (each buffer gets its own, 64-byte aligned). */
   nextAddr: number;
   counters: Counters;
+  /** Address spaces by id. */
+  mms: Map<number, MmState>;
   /**
    * Bytes in the BLAKE2s buffer of random.c's input pool (0..64). add_device_randomness() appends to it
    * (fork: 8 bytes, release_task: 16); a compression, which on x86 runs in kernel_fpu_begin(), happens

@@ -83,6 +83,7 @@ export function newTask(k: Kernel, n: NewTask): Task {
     traced: false,
     nmCount: 0,
     vcpu: null,
+    pasidActivated: false,
     saves: 0,
     restores: 0,
     switches: 0,
