@@ -11,6 +11,7 @@ import { builtinProfile } from '../src/arch/profiles/builtin.js';
 import { InputError } from '../src/arch/errors.js';
 import { FPU_POLICIES } from '../src/policies/fpu/index.js';
 import { simulate } from '../src/sim/simulate.js';
+import { linuxDesigns } from '../src/policies/index.js';
 import { builtinScenario, builtinScenarioNames } from '../src/workload/scenarios.js';
 import { loadScenarioFile } from '../src/workload/scenario.js';
 import { repoPath } from './helpers/paths.js';
@@ -23,7 +24,7 @@ for (const name of builtinScenarioNames()) {
     const sc = builtinScenario(name)!;
     const rows: string[] = [];
     for (const p of FPU_POLICIES) {
-      const r = simulate(builtinProfile('zen4')!, p, sc, { seed: 7 });
+      const r = simulate(builtinProfile('sapphire-rapids')!, p, sc, { seed: 7, designs: linuxDesigns() });
       const t = r.totals;
       rows.push(`${p.name}: ${t.contextSwitches} switches, ${t.saves} saves, ${t.restores} restores, ${t.restoresSkipped} skipped, ${t.nmTraps} #NM, ${t.integrityChecks} checks`);
       assert.ok(t.contextSwitches > 10, `${p.name} switched`);
@@ -52,7 +53,7 @@ test('same seed, byte-identical JSON; another seed, another run', () => {
   assert.notEqual(a.stdout, c.stdout);
   const j = JSON.parse(a.stdout) as Record<string, unknown> & { totals: Record<string, unknown>; tasks: Record<string, unknown>[] };
   assert.deepEqual(Object.keys(j), ['scenario', 'cpu', 'policy', 'seed', 'simulatedNs', 'totals', 'tasks']);
-  assert.deepEqual(j.policy, { fpu: 'deferred' });
+  assert.deepEqual(j.policy, { fpu: 'deferred', xbuf: 'vmalloc', pkru: 'eager', pasid: 'none' });
   for (const k of ['contextSwitches', 'saves', 'restores', 'restoresSkipped', 'nmTraps', 'bytesSaved', 'bytesRestored', 'signals']) assert.equal(typeof j.totals[k], 'number', k);
   assert.ok(j.tasks.length >= 3 && typeof j.tasks[0].pid === 'number' && typeof j.tasks[0].comm === 'string');
 });

@@ -10,6 +10,8 @@ import type { Kernel } from './kernel.js';
 import { emit, violation } from './kernel.js';
 import { Cpu, Task } from './state.js';
 import { deliverSignal } from './signal.js';
+import { handleXfdEvent } from './fpu/dynamic.js';
+import { pkruToken } from './pkru.js';
 
 function cpuOf(k: Kernel, t: Task): Cpu {
   return k.st.cpus[t.cpu];
@@ -69,6 +71,25 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
   }
   const size = k.m.pool.images[i][0].length;
   const b = new Uint8Array(size);
+  if (i === 9) {
+    // PKRU: the 32-bit value, then 4 reserved bytes that read as zero.
+    const t = pkruToken(k, tag);
+    memo.set(tag, t);
+    return t;
+  }
+  if (i === k.m.tilecfg) {
+    // A configuration LDTILECFG accepts (palette 1: 8 tiles of up to 16 rows x 64 bytes); the tag picks
+    // start_row and the row counts, which a valid configuration keeps byte for byte.
+    b[0] = 1;
+    b[1] = tag & 0xff;
+    for (let r = 0; r < 8; r++) {
+      b[16 + 2 * r] = 64;
+      b[48 + r] = 1 + ((tag >>> (8 + ((r * 4) % 24))) & 15);
+    }
+    const t = intern(k.m.pool, i, b);
+    memo.set(tag, t);
+    return t;
+  }
   for (let o = 0; o + 4 <= size; o += 4) {
     b[o] = tag & 0xff;
     b[o + 1] = (tag >>> 8) & 0xff;
@@ -98,6 +119,15 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
   for (let attempt = 0; attempt < 3; attempt++) {
     const f = writeComponent(cpu.xs, i, tok);
     if (!f) return true;
+    if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
+      // exc_device_not_available → handle_xfd_event (first use of AMX)
+      k.st.counters.nmTraps++;
+      cpu.xs.cpl = 0;
+      const retry = handleXfdEvent(k, cpu, t);
+      cpu.xs.cpl = 3;
+      if (!retry) return false;
+      continue;
+    }
     if (f.vector === '#NM' && cpu.xs.cr0Ts) {
       k.st.counters.nmTraps++;
       cpu.xs.cpl = 0;
@@ -122,6 +152,14 @@ export function userRead(k: Kernel, t: Task, i: number): number {
   for (let attempt = 0; attempt < 3; attempt++) {
     const f = accessCheck(cpu.xs, i);
     if (!f) return cpu.xs.tok[i];
+    if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
+      k.st.counters.nmTraps++;
+      cpu.xs.cpl = 0;
+      const retry = handleXfdEvent(k, cpu, t);
+      cpu.xs.cpl = 3;
+      if (!retry) return -1;
+      continue;
+    }
     if (f.vector === '#NM' && cpu.xs.cr0Ts) {
       k.st.counters.nmTraps++;
       cpu.xs.cpl = 0;

@@ -58,7 +58,7 @@ export interface KernelOptions {
 export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {
   const m = createMachine(profile);
   const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
-  const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0, mms: new Map() };
+  const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0, mms: new Map(), xbuf: { percpu: [], cache: [], lazyFreedPages: 0 } };
   const partial = { m, cfg, policy, designs: { ...NO_DESIGNS, ...opts.designs }, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
     tokenCacheKey: new Int32Array(4096).fill(-1),
     tokenCacheComp: new Int32Array(4096).fill(-1),

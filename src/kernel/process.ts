@@ -6,6 +6,8 @@ import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { Cpu, Task, TaskKind } from './state.js';
 import { newTask } from './task.js';
+import { INIT_PKRU, pkruWriteDefault, rdpkru } from './pkru.js';
+import { freeBuffer, groupLeader } from './fpu/dynamic.js';
 import { addDeviceRandomness, FORK_ENTROPY_BYTES, RELEASE_ENTROPY_BYTES } from './random.js';
 
 export interface ForkOptions {
@@ -29,7 +31,15 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
     mm: kind === 'user' ? (o.thread ? parent.mm : undefined) : 0,
     parent: parent.pid,
   });
-  child.pkru = kind === 'user' ? cpu.pkru : 0x5555_5554; // copy_thread: the parent's live PKRU, or the init value
+  child.pkru = kind === 'user' ? rdpkru(k, cpu) : INIT_PKRU; // copy_thread: the parent's live PKRU, or the init value
+  if (!o.thread && kind === 'user') {
+    // fpu_inherit_perms(): a new process inherits the group's permissions; threads use the leader's.
+    const l = groupLeader(k, parent).fpu;
+    child.fpu.permLo = l.permLo;
+    child.fpu.permHi = l.permHi;
+    child.fpu.guestPermLo = l.guestPermLo;
+    child.fpu.guestPermHi = l.guestPermHi & 0x7fff_ffff;
+  }
   k.policy.fork(k, cpu, parent, child, kind !== 'user');
   k.st.counters.forks++;
   addDeviceRandomness(k, cpu, FORK_ENTROPY_BYTES); // kernel_clone: add_latent_entropy()
@@ -40,11 +50,21 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
 
 /** exec: flush_thread (fpu_flush_thread), the new image's comm, PKRU back to its default. */
 export function execTask(k: Kernel, cpu: Cpu, t: Task, filename: string): void {
+  const old = t.fpu.fpstate;
   k.policy.exec(k, cpu, t);
+  // fpu_flush_thread → fpstate_reset: the embedded default buffer again, default permissions; the
+  // grown buffer goes back to its allocator.
+  t.fpu.fpstate = t.fpu.embedded;
+  t.fpu.permLo = k.cfg.kernelDefaultLo;
+  t.fpu.permHi = k.cfg.kernelDefaultHi;
+  t.fpu.guestPermLo = k.cfg.kernelDefaultLo;
+  t.fpu.guestPermHi = k.cfg.kernelDefaultHi;
+  t.tgid = t.pid;
+  if (old !== t.fpu.embedded && old.isValloc) freeBuffer(k, cpu, t, old);
   t.frames = [];
   t.comm = filename.slice(filename.lastIndexOf('/') + 1).slice(0, 15) || t.comm;
-  t.pkru = 0x5555_5554;
-  cpu.pkru = 0x5555_5554;
+  t.pkru = INIT_PKRU;
+  pkruWriteDefault(k, cpu); // flush_thread: pkru_write_default()
   k.st.counters.execs++;
   if (k.out) emit(k, cpu, 'sched_process_exec', `filename=${filename} pid=${t.pid} old_pid=${t.pid}`);
 }
@@ -69,6 +89,10 @@ export function reapTask(k: Kernel, cpu: Cpu): void {
 
 /** The last reference is gone (after the final switch away from a zombie): the task and its buffers are freed. */
 export function releaseTask(k: Kernel, t: Task): void {
+  const cpu = k.st.cpus[t.cpu];
+  // fpstate_free(): the grown buffer (never the embedded one) and a vCPU's guest fpstate.
+  if (t.fpu.fpstate !== t.fpu.embedded && t.fpu.fpstate.isValloc && !t.fpu.fpstate.isGuest) freeBuffer(k, cpu, t, t.fpu.fpstate);
+  if (t.fpu.taskFpstate && t.fpu.taskFpstate !== t.fpu.embedded && t.fpu.taskFpstate.isValloc) freeBuffer(k, cpu, t, t.fpu.taskFpstate);
   k.st.tasks.delete(t.pid);
   for (const c of k.st.cpus) {
     const j = c.rq.indexOf(t.pid);

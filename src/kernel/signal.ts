@@ -13,6 +13,7 @@ import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { cpuInvalidateFpregsState, traceFpu, xfdUpdateState } from './fpu/core.js';
 import { Cpu, SignalFrame, Task, TIF_NEED_FPU_LOAD } from './state.js';
+import { pkruWriteDefault } from './pkru.js';
 
 export const FP_XSTATE_MAGIC1 = 0x46505853;
 export const FP_XSTATE_MAGIC2 = 0x46505845;
@@ -54,7 +55,7 @@ export function clearUserStates(k: Kernel, cpu: Cpu, t: Task): void {
   else if (k.cfg.restore === 'XRSTOR') xrstor(k.m, xs, k.initFpstate.area, lo, hi);
   else fxrstor(k.m, xs, k.initFpstate.area);
   xs.cpl = cpl;
-  cpu.pkru = 0x5555_5554; // pkru_write_default(): init_pkru_value, only key 0 accessible
+  pkruWriteDefault(k, cpu); // init_pkru_value: only key 0 accessible
   k.policy.markActivated(k, cpu, t);
   fpregsUnlock(cpu);
 }

@@ -36,7 +36,8 @@ export function cloneState(st: KState): KState {
   for (const [pid, t] of st.tasks) tasks.set(pid, cloneTask(t));
   const mms = new Map<number, MmState>();
   for (const [id, m] of st.mms) mms.set(id, { ...m, cpumask: m.cpumask.slice() });
-  return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters }, mms };
+  const xbuf = { percpu: st.xbuf.percpu.map(cloneArea), cache: st.xbuf.cache.map(cloneFpstate), lazyFreedPages: st.xbuf.lazyFreedPages };
+  return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters }, mms, xbuf };
 }
 
 /** Two independent 32-bit FNV-1a streams (different offset bases) over 32-bit words: a 64-bit digest. */
@@ -113,6 +114,10 @@ export function hashState(st: KState, withTime = false): string {
     const m = st.mms.get(id)!;
     for (const v of [m.id, m.pasid, m.users, m.cpumask.length, ...m.cpumask]) h.word(v);
   }
+  h.word(st.xbuf.lazyFreedPages);
+  h.word(st.xbuf.cache.length);
+  for (const f of st.xbuf.cache) hashFpstate(h, f);
+  for (const a of st.xbuf.percpu) hashArea(h, a);
   const pids = [...st.tasks.keys()].sort((a, b) => a - b);
   for (const pid of pids) {
     const t = st.tasks.get(pid)!;
@@ -125,6 +130,7 @@ export function hashState(st: KState, withTime = false): string {
     h.bool(t.inUser);
     h.bool(t.traced);
     h.bool(t.pasidActivated);
+    h.word(t.altstackSize);
     const f = t.fpu;
     for (const v of [f.id, f.lastCpu, f.permLo, f.permHi, f.guestPermLo, f.guestPermHi, f.counter]) h.word(v);
     h.bool(f.fpstateActive);

@@ -91,6 +91,8 @@ export interface Task {
   traced: boolean;
   /** Number of consecutive kernel FPU sections or other per-task counters policies keep. */
   nmCount: number;
+  /** The installed sigaltstack's size (sas_ss_size), 0 for none. */
+  altstackSize: number;
   /** PASID: this thread's IA32_PASID was loaded by the #GP fix-up (task->pasid_activated). */
   pasidActivated: boolean;
   /** A KVM vCPU thread: its guest fpstate and whether it is inside KVM_RUN (guest state installed). */
@@ -142,6 +144,15 @@ export interface Cpu {
   rq: number[];
   /** The mm whose page tables are loaded (switch_mm; kernel threads borrow the previous one), 0 for init_mm. */
   mm: number;
+}
+
+export interface XbufState {
+  /** Per-CPU contiguous buffers (percpu-bounce) or windows (kmap-window), by CPU. */
+  percpu: XsaveArea[];
+  /** Free dynamic buffers kept for reuse (vmalloc-cache). */
+  cache: FpState[];
+  /** vmap areas freed but not yet purged (pages, vmalloc's lazy purge). */
+  lazyFreedPages: number;
 }
 
 /** An address space (struct mm_struct): what PASID and the TLB code need of it. */
@@ -247,6 +258,8 @@ export interface KState {
   counters: Counters;
   /** Address spaces by id. */
   mms: Map<number, MmState>;
+  /** State of the buffer design (see src/policies/xbuf): per-CPU bounce areas, a size-class cache, vmap lazy-purge backlog. */
+  xbuf: XbufState;
   /**
    * Bytes in the BLAKE2s buffer of random.c's input pool (0..64). add_device_randomness() appends to it
    * (fork: 8 bytes, release_task: 16); a compression, which on x86 runs in kernel_fpu_begin(), happens

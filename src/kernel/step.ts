@@ -14,6 +14,8 @@ import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.j
 import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
 import { FpuRegset, ptraceAccess } from './ptrace.js';
+import { archPrctl, sigaltstack } from './fpu/dynamic.js';
+import { uaccessPkru } from './pkru.js';
 import { guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
 import { TaskKind } from './state.js';
@@ -55,6 +57,12 @@ export type KEvent =
   | { type: 'kfpu'; cpu: number; ctx: KfpuContext; ts?: number }
   /** get_signal + setup_rt_frame now, on the way out of the kernel (the replay's signal_deliver). */
   | { type: 'deliver'; pid: number; sig: number; ts?: number }
+  /** arch_prctl(code, arg) of the XSTATE permission interface; `observed` is the return value. */
+  | { type: 'arch-prctl'; pid: number; code: number; arg: number; ts?: number }
+  /** sigaltstack() installing a stack of `size` bytes (0 removes it); `observed` is 0 or -errno. */
+  | { type: 'sigaltstack'; pid: number; size: number; ts?: number }
+  /** The kernel accesses user memory on behalf of `pid` (copy_to_user in a syscall); `observed` is the PKRU it used. */
+  | { type: 'uaccess'; pid: number; ts?: number }
   /** A KVM vCPU thread: KVM_RUN begins / VM entry / guest code writes / VM exit / KVM_RUN returns. */
   | { type: 'kvm-run'; pid: number; ts?: number }
   | { type: 'vm-entry'; pid: number; ts?: number }
@@ -250,6 +258,19 @@ function apply(k: Kernel, ev: KEvent): number {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'signal delivery')) deliverSignal(k, st.cpus[t.cpu], t, ev.sig);
       return -1;
+    }
+    case 'arch-prctl': {
+      const t = task(k, ev.pid);
+      return t ? archPrctl(k, t, ev.code, ev.arg) : -1;
+    }
+    case 'sigaltstack': {
+      const t = task(k, ev.pid);
+      return t ? sigaltstack(k, t, ev.size) : -1;
+    }
+    case 'uaccess': {
+      const t = task(k, ev.pid);
+      if (!t || !current(k, t, 'uaccess')) return -1;
+      return uaccessPkru(k, st.cpus[t.cpu], t);
     }
     case 'kvm-run':
     case 'vm-entry':

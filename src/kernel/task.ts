@@ -73,7 +73,7 @@ export function newTask(k: Kernel, n: NewTask): Task {
     inUser: false,
     tif: TIF_NEED_FPU_LOAD,
     fpu: newFpu(k, n.kind === 'user'),
-    pkru: 0,
+    pkru: 0x5555_5554, // init_pkru_value
     mm: n.mm ?? (n.kind === 'user' ? pid : 0),
     parent: n.parent ?? 0,
     slice: 0,
@@ -84,6 +84,7 @@ export function newTask(k: Kernel, n: NewTask): Task {
     nmCount: 0,
     vcpu: null,
     pasidActivated: false,
+    altstackSize: 0,
     saves: 0,
     restores: 0,
     switches: 0,

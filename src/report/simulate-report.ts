@@ -17,7 +17,7 @@ export function simulateJson(r: SimResult): Record<string, unknown> {
 export function simulateText(r: SimResult): string {
   const t = r.totals;
   const head =
-    `scenario ${r.scenario} on ${r.cpu}, policy ${r.policy.fpu}, seed ${r.seed}: ${(r.simulatedNs / 1e6).toFixed(3)} ms simulated\n` +
+    `scenario ${r.scenario} on ${r.cpu}, FPU policy ${r.policy.fpu}, AMX buffers ${r.policy.xbuf}, PKRU ${r.policy.pkru}, PASID ${r.policy.pasid}, seed ${r.seed}: ${(r.simulatedNs / 1e6).toFixed(3)} ms simulated\n` +
     renderTable(
       ['total', 'count'],
       [
@@ -32,6 +32,12 @@ export function simulateText(r: SimResult): string {
         ['kernel FPU sections', t.kernelFpuSections],
         ['forks / execs / exits', `${t.forks} / ${t.execs} / ${t.exits}`],
         ['ptrace regset accesses', t.ptraceAccesses],
+        ['XSAVE buffer memory: peak / allocated (bytes)', `${t.xstateBytesPeak} / ${t.xstateBytesAllocated}`],
+        ['buffer allocations / frees', `${t.allocations} / ${t.frees}`],
+        ['bytes copied by the buffer design', t.bytesCopied],
+        ['IPIs / INVLPGs / page-table updates', `${t.ipis} / ${t.invlpgs} / ${t.pageTableUpdates}`],
+        ['saves where the modified optimization skipped state', t.modifiedOptHits],
+        ['MSR writes / #GP traps / PKRU writes', `${t.msrWrites} / ${t.gpTraps} / ${t.pkruWrites}`],
         ['register checks (user state intact)', t.integrityChecks],
         ['violations', t.violations.length],
       ],

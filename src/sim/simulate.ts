@@ -8,6 +8,9 @@
 import { CpuProfile } from '../arch/profile.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { FpuPolicy } from '../kernel/fpu/policy.js';
+import { Designs } from '../kernel/designs.js';
+import { hasPkru, INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
+import { ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA } from '../kernel/fpu/dynamic.js';
 import { KEvent, step } from '../kernel/step.js';
 import { Counters, Task } from '../kernel/state.js';
 import { valueToken } from '../kernel/entry.js';
@@ -47,6 +50,9 @@ interface SimTask {
   guestComps: number[];
   guestShadow: Int32Array;
   exitsLeft: number;
+  /** Components whose value the task knows (written since start, or fixed by the ABI). */
+  known: Int32Array;
+  started: boolean;
 }
 
 interface Ev extends Timed {
@@ -57,6 +63,8 @@ interface Ev extends Timed {
 
 export interface SimOptions {
   seed: number;
+  /** Buffer design, PKRU and PASID policies (default: none modeled; the CLI passes Linux's). */
+  designs?: Partial<Designs>;
   cpus?: number;
   version?: string;
   trace?: boolean;
@@ -80,7 +88,7 @@ export interface TaskResult {
 export interface SimResult {
   scenario: string;
   cpu: string;
-  policy: { fpu: string };
+  policy: { fpu: string; xbuf: string; pkru: string; pasid: string };
   seed: number;
   simulatedNs: number;
   totals: Counters & { violations: Violation[]; integrityChecks: number };
@@ -90,7 +98,7 @@ export interface SimResult {
 
 export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o: SimOptions): SimResult {
   const ncpu = o.cpus ?? sc.cpus;
-  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18' });
+  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs });
   const rng: Prng = createPrng(o.seed);
   const heap = new MinHeap<Ev>();
   const sims = new Map<number, SimTask>();
@@ -146,6 +154,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       guestComps: g.kvm ? compsOfFamilies(g.kvm.guestComponents) : [],
       guestShadow: new Int32Array(64),
       exitsLeft: 0,
+      known: new Int32Array(64),
+      started: false,
     };
     sims.set(pid, s);
     const t = task(pid)!;
@@ -178,6 +188,13 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       return;
     }
     s.wokeFromBlock = false;
+    if (!s.started) {
+      s.started = true;
+      const g = s.group;
+      if (g.sigaltstackBytes !== undefined) run({ type: 'sigaltstack', pid: t.pid, size: g.sigaltstackBytes });
+      if (g.amxPermission ?? g.components.includes('amx')) run({ type: 'arch-prctl', pid: t.pid, code: ARCH_REQ_XCOMP_PERM, arg: XFEATURE_XTILEDATA });
+    }
+    if (s.inSyscall === 0 && chance(rng, s.group.uaccessProbability)) uaccess(t, s); // read() completing
     if (s.inSyscall >= 0) {
       run({ type: 'sysexit', pid: t.pid, nr: s.inSyscall, ret: 0 });
       s.inSyscall = -1;
@@ -194,10 +211,11 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       // Handler entry: the interrupted state is in the frame; the handler starts from init state.
       s.shadowStack.push(s.shadow.slice());
       s.shadow.fill(0);
+      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU); // fpu__clear_user_states: pkru_write_default()
       s.signals++;
       s.handlerEnd = now + draw(s.group.signals?.handlerUs ?? [5, 20]);
     }
-    if (t.pending.includes(11)) return die(t, s);
+    if (t.pending.includes(11) || t.pending.includes(4)) return die(t, s);
     s.phase = 'user';
     check(t, s);
     work(t, s);
@@ -205,6 +223,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
 
   function check(t: Task, s: SimTask): void {
     for (const i of s.comps) {
+      if (!s.known[i]) continue;
       integrityChecks++;
       const seen = step(k, { type: 'user-read', pid: t.pid, comp: i, ts: now }, false).observed;
       if (seen !== s.shadow[i] && violations.length < 1000) {
@@ -215,13 +234,22 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
 
   function work(t: Task, s: SimTask): void {
     if (s.comps.length > 0) {
-      // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is
-      // still seen as wrong, and the value pool stays bounded. One user-write event writes them all.
+      // A stretch of user code writes some of the task's components (each with probability 1/2, at least
+      // one): the others stay as they were loaded, which is what the modified optimization exploits.
+      // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is still
+      // seen as wrong, and the value pool stays bounded. One user-write event writes them all.
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
+      const pick: number[] = [];
+      for (const i of s.comps) if (!s.known[i] || chance(rng, 0.5)) pick.push(i);
+      if (pick.length === 0) pick.push(s.comps[nextInt(rng, s.comps.length)]);
       const more: [number, number][] = [];
-      for (let j = 1; j < s.comps.length; j++) more.push([s.comps[j], tag]);
-      run({ type: 'user-write', pid: t.pid, comp: s.comps[0], tag, more });
-      for (const i of s.comps) s.shadow[i] = valueToken(k, i, tag);
+      for (let j = 1; j < pick.length; j++) more.push([pick[j], tag]);
+      run({ type: 'user-write', pid: t.pid, comp: pick[0], tag, more });
+      if (t.pending.includes(4)) return die(t, s); // SIGILL: AMX without permission
+      for (const i of pick) {
+        s.shadow[i] = valueToken(k, i, tag);
+        s.known[i] = 1;
+      }
     }
     const stretch = draw(s.group.computeUs);
     const at = s.handlerEnd > 0 ? Math.min(now + stretch, Math.max(now + 1000, s.handlerEnd)) : now + stretch;
@@ -268,6 +296,17 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     res.saves = t.saves;
     res.restores = t.restores;
     schedule(cpuId, 'Z');
+  }
+
+  /** copy_to_user on the task's behalf: the kernel must use the task's own protection keys. */
+  function uaccess(t: Task, s: SimTask): void {
+    const used = step(k, { type: 'uaccess', pid: t.pid, ts: now }, false).observed;
+    if (used < 0 || !s.known[9]) return;
+    integrityChecks++;
+    const want = pkruValue(k, s.shadow[9]);
+    if (used !== want && violations.length < 1000) {
+      violations.push({ rule: 'pkru', detail: `copy_to_user for ${t.comm}-${t.pid} used PKRU 0x${used.toString(16)}, the task's is 0x${want.toString(16)}`, cpu: t.cpu, pid: t.pid });
+    }
   }
 
   /** VM entry: the guest checks its registers, then computes until the next VM exit. */
@@ -334,6 +373,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'syscall', pid, nr: 59 });
       run({ type: 'exec', pid, filename: '/bin/true' });
       s.shadow.fill(0);
+      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU);
       run({ type: 'sysexit', pid, nr: 59, ret: 0 });
       return toUser(t, s);
     }
@@ -345,6 +385,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       const c = task(child);
       if (c) {
         const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s.shadow);
+        cs.known.set(s.known);
+        cs.started = true;
+        // fpu_clone saves into the child's default-sized buffer: dynamic state (TILEDATA) is not inherited.
+        cs.shadow[18] = 0;
         cs.inSyscall = 56;
         cs.execOnFirstEntry = g.forkExec.exec;
         cs.phase = 'preempted';
@@ -373,6 +417,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       const block = chance(rng, g.blockProbability);
       const nr = block ? 0 : 1;
       run({ type: 'syscall', pid, nr });
+      // write(): copies from user memory now; read(): sleeps, then copies into user memory after waking.
+      if (!block && chance(rng, g.uaccessProbability)) uaccess(t, s);
       if (block) {
         s.inSyscall = nr;
         s.phase = 'blocked';
@@ -484,7 +530,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   return {
     scenario: sc.name,
     cpu: profile.id,
-    policy: { fpu: policy.name },
+    policy: { fpu: policy.name, xbuf: k.designs.xbuf?.name ?? 'none', pkru: k.designs.pkru?.name ?? 'none', pasid: k.designs.pasid?.name ?? 'none' },
     seed: o.seed,
     simulatedNs: Math.min(now, end),
     totals: { ...k.st.counters, violations, integrityChecks },

@@ -17,9 +17,11 @@ export const COMPONENT_FAMILIES = {
   sse: [1],
   avx: [2],
   avx512: [5, 6, 7],
+  /** WRPKRU: the task's protection keys (only where the CPU and kernel enable PKRU). */
+  pkru: [9],
+  /** AMX: TILECFG and TILEDATA (TILEDATA is dynamic: first use takes #NM and grows the buffer). */
+  amx: [17, 18],
 } as const;
-// PKRU and AMX need the dynamic-state and PKRU models (ARCH_REQ_XCOMP_PERM, XFD #NM, x86_pkru_load):
-// they join the families with them.
 export type ComponentFamily = keyof typeof COMPONENT_FAMILIES;
 
 const TaskGroup = z.strictObject({
@@ -64,6 +66,12 @@ const TaskGroup = z.strictObject({
       guestComponents: z.array(z.enum(Object.keys(COMPONENT_FAMILIES) as [ComponentFamily, ...ComponentFamily[]])).default(['sse', 'avx']),
     })
     .optional(),
+  /** Request AMX (ARCH_REQ_XCOMP_PERM) at start; default: when `amx` is among the components. */
+  amxPermission: z.boolean().optional(),
+  /** Install a sigaltstack of this many bytes at start (before the AMX request, as programs do). */
+  sigaltstackBytes: z.number().int().min(0).optional(),
+  /** Probability that a syscall copies to/from user memory (the PKRU it uses is checked). */
+  uaccessProbability: prob.default(0),
   /** The tasks stop after this long (exit); default: run to the end. */
   lifetimeUs: range.optional(),
 });

@@ -49,6 +49,45 @@ const RAW: Record<string, unknown> = {
       { name: 'avx', count: 2, components: ['sse', 'avx', 'avx512'], syscallProbability: 0.4 },
     ],
   },
+  'amx-pool': {
+    name: 'amx-pool',
+    description: 'long-lived AMX training threads (permission requested, buffers grown once) sharing CPUs with AVX-512 work',
+    cpus: 4,
+    durationMs: 20,
+    tasks: [
+      { name: 'train', count: 6, threads: true, components: ['sse', 'avx', 'avx512', 'amx'], computeUs: [50, 300], syscallProbability: 0.4, blockProbability: 0.5 },
+      { name: 'avx', count: 4, components: ['sse', 'avx', 'avx512'], syscallProbability: 0.4 },
+    ],
+  },
+  'amx-churn': {
+    name: 'amx-churn',
+    description: 'short-lived AMX processes forked continually: buffers allocated and freed at the rate tasks come and go',
+    cpus: 4,
+    durationMs: 20,
+    tasks: [
+      {
+        name: 'launcher',
+        count: 4,
+        components: ['sse', 'avx', 'amx'],
+        forkExec: { everyUs: 150, lifetimeUs: [50, 200], exec: false },
+        syscallProbability: 0.3,
+      },
+    ],
+  },
+  'amx-signals': {
+    name: 'amx-signals',
+    description: 'AMX tasks taking signals: frames carry the tile data, handlers start from init state',
+    cpus: 2,
+    durationMs: 20,
+    tasks: [{ name: 'amxsig', count: 3, components: ['sse', 'avx', 'amx'], sigaltstackBytes: 16384, signals: { everyUs: 200, handlerUs: [5, 30] }, syscallProbability: 0.3 }],
+  },
+  'pkru-uaccess': {
+    name: 'pkru-uaccess',
+    description: 'tasks with distinct protection keys whose syscalls copy to and from user memory while other tasks run',
+    cpus: 2,
+    durationMs: 20,
+    tasks: [{ name: 'pkey', count: 6, components: ['sse', 'pkru'], syscallProbability: 0.7, blockProbability: 0.6, uaccessProbability: 1, kernelReblockProbability: 0 }],
+  },
   'kfpu-softirq': {
     name: 'kfpu-softirq',
     description: 'kernel FPU users in softirq and hardirq context while AVX tasks run (irq_fpu_usable rules)',

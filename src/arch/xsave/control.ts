@@ -6,11 +6,22 @@ import { XMachine } from './machine.js';
 import { XState } from './state.js';
 import { hiOf, loOf, toBig } from '../mask.js';
 import { xcr0Problem, xssProblem } from '../layout.js';
-import { MXCSR_INIT } from './values.js';
+import { intern, MXCSR_INIT } from './values.js';
+import { writeComponent } from './registers.js';
 
 export const MSR_IA32_XSS = 0xda0;
 export const MSR_IA32_XFD = 0x1c4;
 export const MSR_IA32_XFD_ERR = 0x1c5;
+/**
+ * IA32_PASID (MSR D93H, present when CPUID.(7,0):ECX[29] enumerates ENQCMD): bits 19:0 the PASID ENQCMD
+ * sends, bit 31 valid (ENQCMD raises #GP while it is clear); bits 30:20 and 63:32 are reserved. Its
+ * value is XSAVE supervisor state component 10, so the register file keeps it as tok[10]: the token of
+ * its 8-byte little-endian image (0, the init configuration, is token 0).
+ */
+export const MSR_IA32_PASID = 0xd93;
+export const PASID_COMPONENT = 10;
+export const MSR_IA32_PASID_VALID = 0x8000_0000;
+export const PASID_MASK = 0xf_ffff;
 
 export type ReadResult = { value: bigint; fault: null } | { value: null; fault: Fault };
 
@@ -87,6 +98,12 @@ export function wrmsr(m: XMachine, s: XState, msr: number, value: bigint): Outco
       }
       return null;
     }
+    case MSR_IA32_PASID: {
+      if (!hasPasidMsr(m)) return fault('#GP', 'IA32_PASID does not exist (CPUID.(7,0):ECX[29] = 0)');
+      if ((value & ~BigInt(PASID_MASK | MSR_IA32_PASID_VALID)) !== 0n) return fault('#GP', `IA32_PASID 0x${value.toString(16)} sets reserved bits`);
+      // The register changes like any written component: XINUSE[10] and XMODIFIED[10] set.
+      return writeComponent(s, PASID_COMPONENT, pasidToken(m, Number(value)));
+    }
     default:
       return fault('#GP', `WRMSR to unmodeled MSR 0x${msr.toString(16)}`);
   }
@@ -97,5 +114,27 @@ export function rdmsr(m: XMachine, s: XState, msr: number): ReadResult {
   if (msr === MSR_IA32_XSS && m.hasXsaves) return ok(toBig(s.xssLo, s.xssHi));
   if (msr === MSR_IA32_XFD && m.hasXfd) return ok(toBig(s.xfdLo, s.xfdHi));
   if (msr === MSR_IA32_XFD_ERR && m.hasXfd) return ok(toBig(s.xfdErrLo, s.xfdErrHi));
+  if (msr === MSR_IA32_PASID && hasPasidMsr(m)) return ok(BigInt(pasidOfToken(m, s.tok[PASID_COMPONENT])));
   return bad(fault('#GP', `RDMSR of unsupported MSR 0x${msr.toString(16)}`));
+}
+
+/** The processor has IA32_PASID and the model can hold its value (component 10 has its 8-byte image). */
+export function hasPasidMsr(m: XMachine): boolean {
+  return m.profile.features.enqcmd && m.g.size[PASID_COMPONENT] === 8;
+}
+
+/** The token of IA32_PASID value `value` (32 bits; the upper 4 bytes of the image are 0). */
+export function pasidToken(m: XMachine, value: number): number {
+  const b = new Uint8Array(8);
+  b[0] = value & 0xff;
+  b[1] = (value >>> 8) & 0xff;
+  b[2] = (value >>> 16) & 0xff;
+  b[3] = (value >>> 24) & 0xff;
+  return intern(m.pool, PASID_COMPONENT, b);
+}
+
+/** The IA32_PASID value a component-10 token holds. */
+export function pasidOfToken(m: XMachine, token: number): number {
+  const b = m.pool.images[PASID_COMPONENT][token];
+  return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
 }

@@ -113,17 +113,22 @@ function saveStandard(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: nu
   const iuLo = inuseLo(s);
   const iuHi = inuseHi(s);
   const skipUnmodified = opt && trackingMatches(m, s, a, 0, 0);
+  let skipped = false;
   const order = m.order;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     if (!has(rLo, rHi, i)) continue;
     if (opt) {
       if (!has(iuLo, iuHi, i)) continue; // init optimization
-      if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) continue; // modified optimization
+      if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) {
+        skipped = true;
+        continue; // modified optimization
+      }
     }
     const off = i === 0 ? 0 : i === 1 ? 160 : m.g.stdOffset[i];
     storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), off);
   }
+  if (skipped) m.stats.modifiedSkips++;
   if ((rLo & 6) !== 0) writeMxcsr(m, s, a);
   const b = a.bytes;
   writeU32(b, XSTATE_BV, ((readU32(b, XSTATE_BV) & ~rLo) | (iuLo & rLo)) >>> 0);
@@ -157,6 +162,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   if ((rLo & 2) !== 0 && s.mxcsr !== MXCSR_INIT) bvLo = (bvLo | 2) >>> 0;
   const xcHi = (rHi | BIT63) >>> 0;
   const skipUnmodified = sup && trackingMatches(m, s, a, rLo, xcHi);
+  let skipped = false;
   const g = m.g;
   let off = EXTENDED_BASE;
   const order = m.order;
@@ -169,7 +175,10 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
     const at = i === 0 ? 0 : i === 1 ? 160 : off;
     if (i >= 2) off += g.size[i];
     if (!has(bvLo, bvHi, i)) continue;
-    if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) continue;
+    if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) {
+      skipped = true;
+      continue;
+    }
     storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), at);
   }
   if ((bvLo & 2) !== 0) writeMxcsr(m, s, a);
@@ -178,6 +187,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   writeU32(b, XSTATE_BV + 4, bvHi);
   writeU32(b, XCOMP_BV, rLo);
   writeU32(b, XCOMP_BV + 4, xcHi);
+  if (skipped) m.stats.modifiedSkips++;
   return null;
 }
 

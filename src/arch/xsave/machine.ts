@@ -27,6 +27,8 @@ export interface XMachine {
   readonly load: LoadRules;
   /** The component number of TILECFG (17) when the processor has AMX, else -1. */
   readonly tilecfg: number;
+  /** Statistics: saves in which the modified optimization skipped at least one component. */
+  readonly stats: { modifiedSkips: number };
 }
 
 /** Component number of AMX TILECFG (SDM Vol. 1 13.1). */
@@ -76,5 +78,6 @@ export function createMachine(p: CpuProfile): XMachine {
     laBits,
     load,
     tilecfg,
+    stats: { modifiedSkips: 0 },
   };
 }

@@ -3,7 +3,7 @@
  * (real XSAVE-family instructions on the architectural register file) and tasks. Names follow Linux.
  * Each emits the tracepoint Linux emits at that point.
  */
-import { readU32, writeU32, XCOMP_BV, XSTATE_BV } from '../../arch/xsave/area.js';
+import { readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea } from '../../arch/xsave/area.js';
 import { fxrstor, fxsave, xrstor, xrstors, xsave, xsavec, xsaveopt, xsaves } from '../../arch/xsave/instructions.js';
 import { Outcome } from '../../arch/xsave/fault.js';
 import { MXCSR_INIT } from '../../arch/xsave/values.js';
@@ -75,31 +75,42 @@ function movedBytes(k: Kernel, fps: FpState): number {
  * the buffer's feature mask (save_fpregs_to_fpstate without the bookkeeping). The CPU runs at CPL 0.
  */
 export function osXsave(k: Kernel, cpu: Cpu, fps: FpState, t?: Task): void {
+  const skips = k.m.stats.modifiedSkips;
+  if (fps.isValloc && !fps.isGuest && k.designs.xbuf) k.designs.xbuf.save(k, cpu, fps, t);
+  else xsaveInto(k, cpu, fps, fps.area, t);
+  if (k.m.stats.modifiedSkips !== skips) k.st.counters.modifiedOptHits++;
+  k.st.counters.saves++;
+  k.st.counters.bytesSaved += movedBytes(k, fps);
+  if (t) t.saves++;
+}
+
+/**
+ * The save instruction the kernel chose at boot, with the buffer's feature mask, into `area` (the
+ * buffer itself, or a per-CPU bounce buffer or window a buffer design puts in front of it).
+ */
+export function xsaveInto(k: Kernel, cpu: Cpu, fps: FpState, area: XsaveArea, t?: Task): void {
   const xs = cpu.xs;
   const cpl = xs.cpl;
   xs.cpl = 0;
   let f: Outcome;
   switch (k.cfg.save) {
     case 'XSAVES':
-      f = xsaves(k.m, xs, fps.area, fps.xfeaturesLo, fps.xfeaturesHi);
+      f = xsaves(k.m, xs, area, fps.xfeaturesLo, fps.xfeaturesHi);
       break;
     case 'XSAVEC':
-      f = xsavec(k.m, xs, fps.area, fps.xfeaturesLo, fps.xfeaturesHi);
+      f = xsavec(k.m, xs, area, fps.xfeaturesLo, fps.xfeaturesHi);
       break;
     case 'XSAVEOPT':
-      f = xsaveopt(k.m, xs, fps.area, fps.xfeaturesLo, fps.xfeaturesHi);
+      f = xsaveopt(k.m, xs, area, fps.xfeaturesLo, fps.xfeaturesHi);
       break;
     case 'XSAVE':
-      f = xsave(k.m, xs, fps.area, fps.xfeaturesLo, fps.xfeaturesHi);
+      f = xsave(k.m, xs, area, fps.xfeaturesLo, fps.xfeaturesHi);
       break;
     default:
-      f = fxsave(k.m, xs, fps.area);
+      f = fxsave(k.m, xs, area);
   }
   xs.cpl = cpl;
   kernelFault(k, cpu, t, k.cfg.save, f);
-  k.st.counters.saves++;
-  k.st.counters.bytesSaved += movedBytes(k, fps);
-  if (t) t.saves++;
 }
 
 /** save_fpregs_to_fpstate(fpu): save and, with XSAVE, the registers are preserved (5.14+). */
@@ -111,6 +122,7 @@ export function saveFpregsToFpstate(k: Kernel, cpu: Cpu, fpu: Fpu, t?: Task): vo
 export function xfdUpdateState(k: Kernel, cpu: Cpu, fps: FpState): void {
   if (!k.m.hasXfd) return;
   if (cpu.xfdCacheLo === fps.xfdLo && cpu.xfdCacheHi === fps.xfdHi) return;
+  k.st.counters.msrWrites++;
   cpu.xfdCacheLo = fps.xfdLo;
   cpu.xfdCacheHi = fps.xfdHi;
   cpu.xs.xfdLo = fps.xfdLo;
@@ -123,21 +135,27 @@ export function xfdUpdateState(k: Kernel, cpu: Cpu, fps: FpState): void {
  * task left in the registers are put in their init state.
  */
 export function restoreFpregsFromFpstate(k: Kernel, cpu: Cpu, fps: FpState, maskLo: number, maskHi: number, t?: Task): void {
-  const xs = cpu.xs;
-  const cpl = xs.cpl;
-  xs.cpl = 0;
   xfdUpdateState(k, cpu, fps);
   const lo = (maskLo & k.cfg.kernelMaxLo) >>> 0;
   const hi = (maskHi & k.cfg.kernelMaxHi) >>> 0;
-  let f: Outcome;
-  if (k.cfg.restore === 'XRSTORS') f = xrstors(k.m, xs, fps.area, lo, hi);
-  else if (k.cfg.restore === 'XRSTOR') f = xrstor(k.m, xs, fps.area, lo, hi);
-  else f = fxrstor(k.m, xs, fps.area);
-  xs.cpl = cpl;
-  kernelFault(k, cpu, t, k.cfg.restore, f);
+  if (fps.isValloc && !fps.isGuest && k.designs.xbuf) k.designs.xbuf.restore(k, cpu, fps, lo, hi, t);
+  else xrstorFrom(k, cpu, fps.area, lo, hi, t);
   k.st.counters.restores++;
   k.st.counters.bytesRestored += movedBytes(k, fps);
   if (t) t.restores++;
+}
+
+/** The restore instruction the kernel chose at boot, from `area`, with an already-masked feature mask. */
+export function xrstorFrom(k: Kernel, cpu: Cpu, area: XsaveArea, lo: number, hi: number, t?: Task): void {
+  const xs = cpu.xs;
+  const cpl = xs.cpl;
+  xs.cpl = 0;
+  let f: Outcome;
+  if (k.cfg.restore === 'XRSTORS') f = xrstors(k.m, xs, area, lo, hi);
+  else if (k.cfg.restore === 'XRSTOR') f = xrstor(k.m, xs, area, lo, hi);
+  else f = fxrstor(k.m, xs, area);
+  xs.cpl = cpl;
+  kernelFault(k, cpu, t, k.cfg.restore, f);
 }
 
 /** XFEATURE_MASK_FPSTATE: every user and supervisor feature except PKRU (PKRU is switched eagerly, 5.14+). */

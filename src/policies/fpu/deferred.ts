@@ -42,7 +42,9 @@ export function fpregsRestoreUserregs(k: Kernel, cpu: Cpu, t: Task): void {
     return;
   }
   if (!fpregsStateValid(cpu, t.fpu)) {
-    restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, MASK_FPSTATE_LO, MASK_FPSTATE_HI, t);
+    // XFEATURE_MASK_FPSTATE: PKRU is not restored from the buffer when it is switched eagerly (5.14+).
+    const lo = k.designs.pkru && !k.designs.pkru.restoredFromBuffer ? MASK_FPSTATE_LO : 0xffff_ffff;
+    restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, lo, MASK_FPSTATE_HI, t);
     fpregsActivate(k, cpu, t.fpu);
     t.fpu.lastCpu = cpu.id;
   } else k.st.counters.restoresSkipped++;
@@ -141,11 +143,9 @@ export const deferred: FpuPolicy = {
   },
 
   exec(k, cpu, t) {
-    // fpu_flush_thread(): back to the embedded buffer with default permissions, memory reset.
-    const fpu = t.fpu;
-    fpu.fpstate = fpu.embedded;
-    fpu.permLo = k.cfg.kernelDefaultLo;
-    fpu.permHi = k.cfg.kernelDefaultHi;
+    // fpu_flush_thread(): back to the embedded buffer (the kernel's exec code frees the grown one and
+    // resets the permissions), memory reset to init, registers to be reloaded.
+    t.fpu.fpstate = t.fpu.embedded;
     fpuResetFpregs(k, cpu, t);
   },
 

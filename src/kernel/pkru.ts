@@ -1,0 +1,66 @@
+/**
+ * PKRU (protection keys for user pages): the register is XSAVE component 9, so in the model its value
+ * is the CPU's token for component 9 (an 8-byte image: the 32-bit PKRU, then 4 reserved zero bytes).
+ * RDPKRU/WRPKRU here are the kernel's; user code writes it like any other component. On CPUs without
+ * OSPKE (no bit 9 in XCR0) the kernel keeps a plain per-CPU value.
+ */
+import { intern } from '../arch/xsave/values.js';
+import type { Kernel } from './kernel.js';
+import { Cpu, Task } from './state.js';
+
+/** init_pkru_value: only key 0 accessible (the default since 4.9's pkeys code). */
+export const INIT_PKRU = 0x5555_5554;
+const PKRU = 9;
+
+export function hasPkru(k: Kernel): boolean {
+  return (k.cfg.xcr0 & (1n << 9n)) !== 0n;
+}
+
+/** The token of PKRU value `v`. */
+export function pkruToken(k: Kernel, v: number): number {
+  const memo = k.tokens[PKRU];
+  const key = v | 0;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const b = new Uint8Array(8);
+  b[0] = v & 0xff;
+  b[1] = (v >>> 8) & 0xff;
+  b[2] = (v >>> 16) & 0xff;
+  b[3] = (v >>> 24) & 0xff;
+  const t = intern(k.m.pool, PKRU, b);
+  memo.set(key, t);
+  return t;
+}
+
+/** The PKRU value a token stands for. */
+export function pkruValue(k: Kernel, token: number): number {
+  const img = k.m.pool.images[PKRU][token];
+  return (img[0] | (img[1] << 8) | (img[2] << 16) | (img[3] << 24)) >>> 0;
+}
+
+export function rdpkru(k: Kernel, cpu: Cpu): number {
+  return hasPkru(k) ? pkruValue(k, cpu.xs.tok[PKRU]) : cpu.pkru;
+}
+
+/** WRPKRU by the kernel: the register changes (XINUSE[9] follows the value: 0 is PKRU's init state). */
+export function wrpkru(k: Kernel, cpu: Cpu, v: number): void {
+  cpu.pkru = v >>> 0;
+  k.st.counters.pkruWrites++;
+  if (!hasPkru(k)) return;
+  const xs = cpu.xs;
+  xs.tok[PKRU] = pkruToken(k, v);
+  if (v !== 0) xs.xinuseLo |= 1 << PKRU;
+  else xs.xinuseLo &= ~(1 << PKRU);
+  xs.xmodLo |= 1 << PKRU;
+}
+
+/** pkru_write_default(). */
+export function pkruWriteDefault(k: Kernel, cpu: Cpu): void {
+  wrpkru(k, cpu, INIT_PKRU);
+}
+
+/** The PKRU a kernel access to user memory on behalf of `t` uses now (the live register; -1 if none). */
+export function uaccessPkru(k: Kernel, cpu: Cpu, t: Task): number {
+  if (k.designs.pkru) return k.designs.pkru.uaccessPkru(k, cpu, t);
+  return hasPkru(k) ? rdpkru(k, cpu) : -1;
+}
