@@ -2,6 +2,7 @@
 import { builtinProfile } from '../../src/arch/profiles/builtin.js';
 import { createKernel, Kernel, Violation } from '../../src/kernel/kernel.js';
 import { FpuPolicy } from '../../src/kernel/fpu/policy.js';
+import { Designs } from '../../src/kernel/designs.js';
 import { KEvent, step } from '../../src/kernel/step.js';
 import { valueToken } from '../../src/kernel/entry.js';
 import { Task } from '../../src/kernel/state.js';
@@ -12,8 +13,8 @@ export class Model {
   readonly violations: Violation[] = [];
   now = 0;
 
-  constructor(policy: FpuPolicy, profile = 'zen4', cpus = 1) {
-    this.k = createKernel(builtinProfile(profile)!, policy, { cpus, version: '6.18' });
+  constructor(policy: FpuPolicy, profile = 'zen4', cpus = 1, designs?: Partial<Designs>) {
+    this.k = createKernel(builtinProfile(profile)!, policy, { cpus, version: '6.18', designs });
   }
 
   do(ev: KEvent): number {
