@@ -10,6 +10,7 @@ import { layoutCommand } from './commands/layout.js';
 import { profilesCommand } from './commands/profiles.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
+import { stateKindsCommand } from './commands/state-kinds.js';
 import { sigframeCommand } from './commands/sigframe.js';
 
 function buildProgram(): Command {
@@ -21,7 +22,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), replayCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), replayCommand(), stateKindsCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }

@@ -7,6 +7,7 @@ import { emit } from './kernel.js';
 import { Cpu, Task, TaskKind } from './state.js';
 import { newTask } from './task.js';
 import { INIT_PKRU, pkruWriteDefault, rdpkru } from './pkru.js';
+import { pasidForkChild, pasidMmExit } from './pasid.js';
 import { freeBuffer, groupLeader } from './fpu/dynamic.js';
 import { addDeviceRandomness, FORK_ENTROPY_BYTES, RELEASE_ENTROPY_BYTES } from './random.js';
 
@@ -41,6 +42,7 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
     child.fpu.guestPermHi = l.guestPermHi & 0x7fff_ffff;
   }
   k.policy.fork(k, cpu, parent, child, kind !== 'user');
+  if (kind === 'user') pasidForkChild(k, child); // children never inherit PASID state
   k.st.counters.forks++;
   addDeviceRandomness(k, cpu, FORK_ENTROPY_BYTES); // kernel_clone: add_latent_entropy()
   const pp = parent.pid < 0 ? 0 : parent.pid;
@@ -94,6 +96,8 @@ export function releaseTask(k: Kernel, t: Task): void {
   if (t.fpu.fpstate !== t.fpu.embedded && t.fpu.fpstate.isValloc && !t.fpu.fpstate.isGuest) freeBuffer(k, cpu, t, t.fpu.fpstate);
   if (t.fpu.taskFpstate && t.fpu.taskFpstate !== t.fpu.embedded && t.fpu.taskFpstate.isValloc) freeBuffer(k, cpu, t, t.fpu.taskFpstate);
   k.st.tasks.delete(t.pid);
+  // The last user of an mm is gone: mm exit frees its PASID.
+  if (t.kind === 'user' && t.mm !== 0 && ![...k.st.tasks.values()].some((o) => o.mm === t.mm)) pasidMmExit(k, t.mm);
   for (const c of k.st.cpus) {
     const j = c.rq.indexOf(t.pid);
     if (j >= 0) c.rq.splice(j, 1);

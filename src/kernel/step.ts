@@ -16,6 +16,7 @@ import { kernelFpuSection, KfpuContext } from './kfpu.js';
 import { FpuRegset, ptraceAccess } from './ptrace.js';
 import { archPrctl, sigaltstack } from './fpu/dynamic.js';
 import { uaccessPkru } from './pkru.js';
+import { enqcmd, pasidBind, pasidChange } from './pasid.js';
 import { guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
 import { TaskKind } from './state.js';
@@ -63,6 +64,10 @@ export type KEvent =
   | { type: 'sigaltstack'; pid: number; size: number; ts?: number }
   /** The kernel accesses user memory on behalf of `pid` (copy_to_user in a syscall); `observed` is the PKRU it used. */
   | { type: 'uaccess'; pid: number; ts?: number }
+  /** PASID: the first SVA bind of the task's mm (observed: the PASID), ENQCMD from user mode (observed: the PASID carried, -1 on an unfixed #GP), a PASID change of the mm. */
+  | { type: 'pasid-bind'; pid: number; ts?: number }
+  | { type: 'enqcmd'; pid: number; ts?: number }
+  | { type: 'pasid-change'; pid: number; pasid: number; ts?: number }
   /** A KVM vCPU thread: KVM_RUN begins / VM entry / guest code writes / VM exit / KVM_RUN returns. */
   | { type: 'kvm-run'; pid: number; ts?: number }
   | { type: 'vm-entry'; pid: number; ts?: number }
@@ -271,6 +276,20 @@ function apply(k: Kernel, ev: KEvent): number {
       const t = task(k, ev.pid);
       if (!t || !current(k, t, 'uaccess')) return -1;
       return uaccessPkru(k, st.cpus[t.cpu], t);
+    }
+    case 'pasid-bind':
+    case 'enqcmd':
+    case 'pasid-change': {
+      const t = task(k, ev.pid);
+      if (!t || !current(k, t, ev.type)) return -1;
+      const cpu = st.cpus[t.cpu];
+      if (ev.type === 'pasid-bind') return pasidBind(k, cpu, t);
+      if (ev.type === 'pasid-change') {
+        pasidChange(k, cpu, t.mm, ev.pasid);
+        return ev.pasid;
+      }
+      const r = enqcmd(k, cpu, t);
+      return r.ok ? r.pasid : -1;
     }
     case 'kvm-run':
     case 'vm-entry':

@@ -10,6 +10,7 @@ import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { FpuPolicy } from '../kernel/fpu/policy.js';
 import { Designs } from '../kernel/designs.js';
 import { hasPkru, INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
+import { pasidSupported } from '../kernel/pasid.js';
 import { ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA } from '../kernel/fpu/dynamic.js';
 import { KEvent, step } from '../kernel/step.js';
 import { Counters, Task } from '../kernel/state.js';
@@ -56,7 +57,7 @@ interface SimTask {
 }
 
 interface Ev extends Timed {
-  kind: 'entry' | 'wake' | 'kdone' | 'irq' | 'signal' | 'start';
+  kind: 'entry' | 'wake' | 'kdone' | 'irq' | 'signal' | 'start' | 'pasid';
   id: number;
   gen: number;
 }
@@ -91,7 +92,7 @@ export interface SimResult {
   policy: { fpu: string; xbuf: string; pkru: string; pasid: string };
   seed: number;
   simulatedNs: number;
-  totals: Counters & { violations: Violation[]; integrityChecks: number };
+  totals: Counters & { violations: Violation[]; integrityChecks: number; enqcmds: number };
   tasks: TaskResult[];
   trace: TraceEvent[];
 }
@@ -109,6 +110,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   let now = 0;
   let seq = 0;
   let integrityChecks = 0;
+  let enqcmds = 0;
+  let pendingChange: number | undefined;
   const enabled = k.cfg.xcr0;
 
   const run = (ev: KEvent): void => {
@@ -193,6 +196,13 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       const g = s.group;
       if (g.sigaltstackBytes !== undefined) run({ type: 'sigaltstack', pid: t.pid, size: g.sigaltstackBytes });
       if (g.amxPermission ?? g.components.includes('amx')) run({ type: 'arch-prctl', pid: t.pid, code: ARCH_REQ_XCOMP_PERM, arg: XFEATURE_XTILEDATA });
+      if (g.enqcmd && pasidSupported(k)) {
+        run({ type: 'pasid-bind', pid: t.pid }); // iommu_sva_bind_device: the mm's PASID (allocated once)
+        if (g.enqcmd.changeAtUs !== undefined && pendingChange === undefined) {
+          pendingChange = t.pid;
+          push(g.enqcmd.changeAtUs * US, 'pasid', t.pid);
+        }
+      }
     }
     if (s.inSyscall === 0 && chance(rng, s.group.uaccessProbability)) uaccess(t, s); // read() completing
     if (s.inSyscall >= 0) {
@@ -413,6 +423,13 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'sysexit', pid, nr: 101, ret: 0 });
       return toUser(t, s);
     }
+    if (g.enqcmd && pasidSupported(k) && chance(rng, g.enqcmd.probability)) {
+      // ENQCMD: the kernel records a 'pasid' violation when it carries another PASID than the mm's.
+      enqcmds++;
+      const r = step(k, { type: 'enqcmd', pid, ts: now }, false);
+      for (const v of r.violations) if (violations.length < 1000) violations.push(v);
+      if (t.pending.includes(11)) return die(t, s);
+    }
     if (chance(rng, g.syscallProbability)) {
       const block = chance(rng, g.blockProbability);
       const nr = block ? 0 : 1;
@@ -502,6 +519,16 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
           push(now + s.group.signals.everyUs * US, 'signal', ev.id);
         }
         break;
+      case 'pasid': {
+        // The PASID change is made by the first thread whenever it next runs in the kernel: here, from
+        // wherever it is (the model's event needs it running; if it is not, the change waits for it).
+        const t = task(ev.id);
+        if (t && t.run === 'running' && k.st.cpus[t.cpu].curr === t.pid) {
+          const mm = k.st.mms.get(t.mm);
+          if (mm) run({ type: 'pasid-change', pid: t.pid, pasid: mm.pasid + 100 });
+        } else if (t) push(now + 10 * US, 'pasid', ev.id);
+        break;
+      }
       case 'irq': {
         const irq = sc.irq!;
         const cpu = k.st.cpus[ev.id];
@@ -533,7 +560,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     policy: { fpu: policy.name, xbuf: k.designs.xbuf?.name ?? 'none', pkru: k.designs.pkru?.name ?? 'none', pasid: k.designs.pasid?.name ?? 'none' },
     seed: o.seed,
     simulatedNs: Math.min(now, end),
-    totals: { ...k.st.counters, violations, integrityChecks },
+    totals: { ...k.st.counters, violations, integrityChecks, enqcmds },
     tasks: tasks.sort((a, b) => a.pid - b.pid),
     trace: traceOut,
   };

@@ -72,6 +72,12 @@ const TaskGroup = z.strictObject({
   sigaltstackBytes: z.number().int().min(0).optional(),
   /** Probability that a syscall copies to/from user memory (the PKRU it uses is checked). */
   uaccessProbability: prob.default(0),
+  /**
+   * ENQCMD submitters: the group's mm is bound to a device (PASID allocated) when its first task
+   * starts; after a stretch, a task issues ENQCMD with `probability`. With changeAtUs, the PASID of the
+   * mm changes once at that time (an unbind/rebind, as the 5.10 design allowed).
+   */
+  enqcmd: z.strictObject({ probability: prob.default(0.5), changeAtUs: z.number().positive().optional() }).optional(),
   /** The tasks stop after this long (exit); default: run to the end. */
   lifetimeUs: range.optional(),
 });

@@ -88,6 +88,26 @@ const RAW: Record<string, unknown> = {
     durationMs: 20,
     tasks: [{ name: 'pkey', count: 6, components: ['sse', 'pkru'], syscallProbability: 0.7, blockProbability: 0.6, uaccessProbability: 1, kernelReblockProbability: 0 }],
   },
+  enqcmd: {
+    name: 'enqcmd',
+    description: 'ENQCMD submitters (threads of one process) across all CPUs, with other processes in between',
+    cpus: 4,
+    durationMs: 20,
+    tasks: [
+      { name: 'dsa', count: 8, threads: true, components: ['sse', 'avx'], enqcmd: { probability: 0.7 }, syscallProbability: 0.5, blockProbability: 0.5 },
+      { name: 'other', count: 4, components: ['sse', 'avx'], syscallProbability: 0.5 },
+    ],
+  },
+  'enqcmd-change': {
+    name: 'enqcmd-change',
+    description: "the same with the mm's PASID changed mid-run (unbind/rebind, the 5.10 design): who still carries the old one?",
+    cpus: 4,
+    durationMs: 20,
+    tasks: [
+      { name: 'dsa', count: 8, threads: true, components: ['sse', 'avx'], enqcmd: { probability: 0.7, changeAtUs: 10000 }, syscallProbability: 0.5, blockProbability: 0.5 },
+      { name: 'other', count: 4, components: ['sse', 'avx'], syscallProbability: 0.5 },
+    ],
+  },
   'kfpu-softirq': {
     name: 'kfpu-softirq',
     description: 'kernel FPU users in softirq and hardirq context while AVX tasks run (irq_fpu_usable rules)',

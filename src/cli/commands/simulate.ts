@@ -6,6 +6,7 @@ import { formatFtrace } from '../../kernel/trace/ftrace.js';
 import { fpuPolicy } from '../../policies/fpu/index.js';
 import { linuxDesigns } from '../../policies/index.js';
 import { pkruPolicy } from '../../policies/pkru/index.js';
+import { pasidPolicy } from '../../policies/pasid/index.js';
 import { xbufDesign } from '../../policies/xbuf/index.js';
 import { simulate } from '../../sim/simulate.js';
 import { builtinScenario, builtinScenarioNames, resolveScenario } from '../../workload/scenarios.js';
@@ -24,11 +25,12 @@ export function simulateCommand(): Command {
     .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
     .option('--xbuf <design>', 'AMX buffer design: vmalloc, vmalloc-cache, percpu-bounce, kmap-window', 'vmalloc')
     .option('--pkru <policy>', 'PKRU policy: eager, in-xstate', 'eager')
+    .option('--pasid <policy>', 'PASID policy: gp-fixup, switch-mm, switch-mm-cmp, ipi-all', 'gp-fixup')
     .option('--seed <n>', 'seed of the run', '1')
     .option('--trace <file>', 'write every trace event as ftrace text')
     .option('--list-scenarios', 'list the built-in scenarios')
     .option('--json', 'machine-readable output')
-    .action((o: { scenario?: string; policy: string; cpu: string; cpus?: string; kernel: string; xbuf: string; pkru: string; seed: string; trace?: string; listScenarios?: boolean; json?: boolean }) => {
+    .action((o: { scenario?: string; policy: string; cpu: string; cpus?: string; kernel: string; xbuf: string; pkru: string; pasid: string; seed: string; trace?: string; listScenarios?: boolean; json?: boolean }) => {
       if (o.listScenarios) {
         const rows = builtinScenarioNames().map((n) => {
           const s = builtinScenario(n)!;
@@ -43,7 +45,7 @@ export function simulateCommand(): Command {
       const policy = fpuPolicy(o.policy);
       const seed = intOption('--seed', o.seed, 0, 0xffff_ffff);
       const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1, 1024);
-      const designs = linuxDesigns({ xbuf: xbufDesign(o.xbuf), pkru: pkruPolicy(o.pkru) });
+      const designs = linuxDesigns({ xbuf: xbufDesign(o.xbuf), pkru: pkruPolicy(o.pkru), pasid: pasidPolicy(o.pasid) });
       const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined, designs });
       if (o.trace) writeFileSync(o.trace, formatFtrace(r.trace));
       process.stdout.write(o.json ? toJson(simulateJson(r)) : simulateText(r));
