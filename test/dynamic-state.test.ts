@@ -254,3 +254,48 @@ test('seed 000: vfree IPIs grow with task churn, not with task lifetime; a cache
   assert.equal(ipis['vmalloc long-lived'], 0);
   assert.equal(ipis['vmalloc-cache churn'], 0);
 });
+
+test('#NM via XFD: IA32_XFD_ERR names TILEDATA in the trap and is cleared by the handler (amx.c test_xfd)', () => {
+  const m = new Model(deferred, SPR, 1, linuxDesigns());
+  amxTask(m, 190, true);
+  const cpu = m.k.st.cpus[0];
+  assert.equal(cpu.xs.xfdLo & (1 << TILE), 1 << TILE, 'armed before first use');
+  const msr = m.k.st.counters.msrWrites;
+  m.write(190, TILE, 0xab);
+  assert.equal(cpu.xs.xfdErrLo, 0, 'the handler wrote 0 to IA32_XFD_ERR');
+  assert.equal(cpu.xs.xfdLo & (1 << TILE), 0, 'disarmed for this task');
+  assert.ok(m.k.st.counters.msrWrites >= msr + 2, 'XFD_ERR cleared and XFD rewritten');
+});
+
+test('remote access to another mm ignores protection keys; a kernel access to the own mm uses the task PKRU', () => {
+  const m = new Model(deferred, SPR, 1, linuxDesigns());
+  m.spawn(195);
+  m.spawn(196);
+  m.run(195);
+  m.write(195, 9, 0x0c00_0000);
+  m.do({ type: 'syscall', pid: 195, nr: 310 }); // process_vm_writev into 196
+  assert.equal(m.do({ type: 'uaccess', pid: 195, target: 196 }), -2);
+  assert.equal(m.do({ type: 'uaccess', pid: 195 }), 0x0c00_0000);
+});
+
+test('KVM amx_test: a guest permitted AMX gets a guest fpstate with tile room and XFD 0; its tiles survive preemption', () => {
+  const m = new Model(deferred, SPR, 1, linuxDesigns());
+  m.spawn(210);
+  m.spawn(211);
+  m.run(210);
+  assert.equal(m.do({ type: 'arch-prctl', pid: 210, code: 0x1025 /* ARCH_REQ_XCOMP_GUEST_PERM */, arg: XFEATURE_XTILEDATA }), 0);
+  m.do({ type: 'syscall', pid: 210, nr: 16 });
+  m.do({ type: 'kvm-run', pid: 210 });
+  assert.equal(m.do({ type: 'arch-prctl', pid: 210, code: 0x1025, arg: XFEATURE_XTILEDATA }), 0, 'already permitted');
+  const g = m.task(210).vcpu!.fpstate;
+  assert.ok(g.isGuest && g.size >= 10752 && g.xfdLo === 0 && (g.xfeaturesLo & (1 << TILE)) !== 0);
+  m.do({ type: 'vm-entry', pid: 210 });
+  m.do({ type: 'guest-write', pid: 210, comp: TILE, tag: 0x1010 });
+  m.do({ type: 'vm-exit', pid: 210 });
+  m.do({ type: 'switch', cpu: 0, next: 211, prevState: 'R' });
+  m.do({ type: 'return', pid: 211 });
+  m.block(211, 210);
+  m.do({ type: 'vm-entry', pid: 210 });
+  assert.equal(m.k.st.cpus[0].xs.tok[TILE], m.token(TILE, 0x1010));
+  assert.deepEqual(m.violations, []);
+});

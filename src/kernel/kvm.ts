@@ -9,19 +9,34 @@
  */
 import type { Kernel } from './kernel.js';
 import { violation } from './kernel.js';
-import { osXsave, restoreFpregsFromFpstate, saveFpregsToFpstate, MASK_FPSTATE_HI, MASK_FPSTATE_LO } from './fpu/core.js';
+import { initFpstateImage, osXsave, restoreFpregsFromFpstate, saveFpregsToFpstate, MASK_FPSTATE_HI, MASK_FPSTATE_LO } from './fpu/core.js';
+import { groupLeader } from './fpu/dynamic.js';
 import { fpregsLock, fpregsUnlock } from './signal.js';
 import { Cpu, Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { newFpstate } from './task.js';
 import { valueToken } from './entry.js';
 import { writeComponent } from '../arch/xsave/registers.js';
 
-/** KVM_CREATE_VCPU: fpu_alloc_guest_fpstate (vzalloc'ed, default user features, XFD reset value 0). */
+/**
+ * KVM_CREATE_VCPU: fpu_alloc_guest_fpstate (vzalloc'ed, default user features, XFD reset value 0),
+ * fpu_init_guest_permissions (the group's guest permission is locked from now on), and — as
+ * KVM_SET_CPUID does when the guest is given AMX — fpu_enable_guest_xfd_features: the guest fpstate is
+ * reallocated with room for every dynamic feature the guest permission allows.
+ */
 export function kvmCreateVcpu(k: Kernel, t: Task): void {
   if (t.vcpu) return;
-  const fps = newFpstate(k, k.cfg.defaultSize, false);
+  const leader = groupLeader(k, t).fpu;
+  leader.guestPermHi |= 0x8000_0000; // FPU_GUEST_PERM_LOCKED
+  const dyn = (leader.guestPermLo & k.cfg.dynamicLo) >>> 0;
+  const fps = newFpstate(k, dyn ? k.cfg.maxSize : k.cfg.defaultSize, dyn !== 0);
+  if (dyn === 0) {
+    fps.isValloc = true;
+  } else {
+    fps.xfeaturesLo = (k.cfg.kernelDefaultLo | dyn) >>> 0;
+    fps.userXfeaturesLo = (k.cfg.userDefaultLo | dyn) >>> 0;
+    initFpstateImage(k, fps);
+  }
   fps.isGuest = true;
-  fps.isValloc = true;
   fps.xfdLo = 0;
   fps.xfdHi = 0;
   t.vcpu = { fpstate: fps, inRun: false, inGuest: false, loaded: false };

@@ -62,8 +62,13 @@ export type KEvent =
   | { type: 'arch-prctl'; pid: number; code: number; arg: number; ts?: number }
   /** sigaltstack() installing a stack of `size` bytes (0 removes it); `observed` is 0 or -errno. */
   | { type: 'sigaltstack'; pid: number; size: number; ts?: number }
-  /** The kernel accesses user memory on behalf of `pid` (copy_to_user in a syscall); `observed` is the PKRU it used. */
-  | { type: 'uaccess'; pid: number; ts?: number }
+  /**
+   * The kernel accesses user memory on behalf of `pid`: its own (copy_to_user in a syscall), or with
+   * `target`, another task's mm (get_user_pages_remote / access_process_vm). `observed` is the PKRU the
+   * access was checked against, -1 when the CPU has none, -2 when protection keys do not apply (a
+   * foreign mm: arch_vma_access_permitted() skips pkeys for remote accesses).
+   */
+  | { type: 'uaccess'; pid: number; target?: number; ts?: number }
   /** PASID: the first SVA bind of the task's mm (observed: the PASID), ENQCMD from user mode (observed: the PASID carried, -1 on an unfixed #GP), a PASID change of the mm. */
   | { type: 'pasid-bind'; pid: number; ts?: number }
   | { type: 'enqcmd'; pid: number; ts?: number }
@@ -275,6 +280,10 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'uaccess': {
       const t = task(k, ev.pid);
       if (!t || !current(k, t, 'uaccess')) return -1;
+      if (ev.target !== undefined) {
+        const other = task(k, ev.target);
+        if (other && other.mm !== t.mm) return -2;
+      }
       return uaccessPkru(k, st.cpus[t.cpu], t);
     }
     case 'pasid-bind':
