@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../arch/errors.js';
+import { compareCommand } from './commands/compare.js';
 import { cpuCommand } from './commands/cpu.js';
 import { dmesgCommand } from './commands/dmesg.js';
 import { layoutCommand } from './commands/layout.js';
@@ -22,7 +23,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), replayCommand(), stateKindsCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), replayCommand(), stateKindsCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }

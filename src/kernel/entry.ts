@@ -4,6 +4,7 @@
  * FPU policy makes the user state live (switch_fpu_return). Also what user code does to its FPU
  * registers, with the #NM a lazy policy (CR0.TS) or XFD (AMX) raises on first use.
  */
+import { charge } from './meter.js';
 import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
@@ -23,6 +24,7 @@ export function syscallEnter(k: Kernel, t: Task, nr: number, args = '0, 0, 0, 0,
   t.inUser = false;
   cpu.xs.cpl = 0;
   k.st.counters.syscalls++;
+  charge(k, cpu, 'syscall');
   if (k.out) emit(k, cpu, 'sys_enter', `NR ${nr} (${args})`);
 }
 
@@ -37,6 +39,7 @@ export function pageFault(k: Kernel, t: Task, address: number, ip: number): void
   t.inUser = false;
   cpu.xs.cpl = 0;
   k.st.counters.pageFaults++;
+  charge(k, cpu, 'page-fault');
   if (k.out) emit(k, cpu, 'page_fault_user', `address=0x${address.toString(16)} ip=0x${ip.toString(16)} error_code=0x7`, 'd....');
 }
 
@@ -122,6 +125,7 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
     if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
       // exc_device_not_available → handle_xfd_event (first use of AMX)
       k.st.counters.nmTraps++;
+      charge(k, cpu, 'nm-trap');
       cpu.xs.cpl = 0;
       const retry = handleXfdEvent(k, cpu, t);
       cpu.xs.cpl = 3;
@@ -130,6 +134,7 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
     }
     if (f.vector === '#NM' && cpu.xs.cr0Ts) {
       k.st.counters.nmTraps++;
+      charge(k, cpu, 'nm-trap');
       cpu.xs.cpl = 0;
       const handled = k.policy.deviceNotAvailable(k, cpu, t);
       cpu.xs.cpl = 3;
@@ -154,6 +159,7 @@ export function userRead(k: Kernel, t: Task, i: number): number {
     if (!f) return cpu.xs.tok[i];
     if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
       k.st.counters.nmTraps++;
+      charge(k, cpu, 'nm-trap');
       cpu.xs.cpl = 0;
       const retry = handleXfdEvent(k, cpu, t);
       cpu.xs.cpl = 3;
@@ -162,6 +168,7 @@ export function userRead(k: Kernel, t: Task, i: number): number {
     }
     if (f.vector === '#NM' && cpu.xs.cr0Ts) {
       k.st.counters.nmTraps++;
+      charge(k, cpu, 'nm-trap');
       cpu.xs.cpl = 0;
       const handled = k.policy.deviceNotAvailable(k, cpu, t);
       cpu.xs.cpl = 3;

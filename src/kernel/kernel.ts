@@ -4,6 +4,7 @@
  * event to `k.st` and returns the trace events it emitted; simulation, replay, the checker and the web
  * app all drive that same function.
  */
+import { Meter } from './meter.js';
 import { CpuProfile } from '../arch/profile.js';
 import { createMachine, XMachine } from '../arch/xsave/machine.js';
 import { enabledXState } from '../arch/xsave/state.js';
@@ -39,6 +40,8 @@ export interface Kernel {
   readonly initFpstate: FpState;
   /** Memo of the value tokens user and kernel code write: tokens[component].get(tag). */
   readonly tokens: Map<number, number>[];
+  /** Where the cost of each operation is reported (src/cost), or null. */
+  meter: Meter | null;
   /** Direct-mapped cache of `tokens` (4096 entries). */
   readonly tokenCacheKey: Int32Array;
   readonly tokenCacheComp: Int32Array;
@@ -53,6 +56,8 @@ export interface KernelOptions {
   entropyBuf?: number;
   /** Buffer design, PKRU and PASID policies (src/policies); missing ones are not modeled. */
   designs?: Partial<Designs>;
+  /** A cost meter (src/cost). */
+  meter?: Meter;
 }
 
 export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {
@@ -60,6 +65,7 @@ export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: Kerne
   const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
   const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0, mms: new Map(), xbuf: { percpu: [], cache: [], lazyFreedPages: 0 } };
   const partial = { m, cfg, policy, designs: { ...NO_DESIGNS, ...opts.designs }, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
+    meter: opts.meter ?? null,
     tokenCacheKey: new Int32Array(4096).fill(-1),
     tokenCacheComp: new Int32Array(4096).fill(-1),
     tokenCacheVal: new Int32Array(4096),

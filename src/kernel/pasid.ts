@@ -17,6 +17,7 @@
  * IPIs (`onEachCpuMask`) run their function on the target CPU at once unless that CPU is inside an
  * open `pasidSwitchMmSplit` (interrupts off in switch_mm): then it runs when the split completes.
  */
+import { charge } from './meter.js';
 import { readU32, writeAreaU32, XCOMP_BV, XSTATE_BV } from '../arch/xsave/area.js';
 import { storeComponent } from '../arch/xsave/component-io.js';
 import { compactedOffset } from '../arch/layout.js';
@@ -57,6 +58,7 @@ export function writePasidMsr(k: Kernel, cpu: Cpu, value: number): void {
     return;
   }
   k.st.counters.msrWrites++;
+  charge(k, cpu, 'wrmsr-pasid');
 }
 
 /** RDMSR IA32_PASID on `cpu` (at CPL 0); 0 when the processor has no such MSR (a violation). */
@@ -192,7 +194,10 @@ export function onEachCpuMask(k: Kernel, from: Cpu, mask: readonly number[], fn:
   for (const id of mask) {
     const c = k.st.cpus[id];
     if (!c) continue;
-    if (id !== from.id) k.st.counters.ipis++;
+    if (id !== from.id) {
+      k.st.counters.ipis++;
+      charge(k, from, 'ipi', 0, 1);
+    }
     const s = splitOf(k, id);
     if (s) s.queued.push(fn);
     else fn(c);
@@ -357,6 +362,7 @@ export function enqcmd(k: Kernel, cpu: Cpu, t: Task): EnqcmdResult {
       return { ok: true, pasid };
     }
     k.st.counters.gpTraps++;
+    charge(k, cpu, 'gp-trap');
     // exc_general_protection from user mode, interrupts still off.
     cpu.xs.cpl = 0;
     const fixed = k.designs.pasid ? k.designs.pasid.enqcmdGp(k, cpu, t) : false;

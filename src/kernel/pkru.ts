@@ -4,6 +4,7 @@
  * RDPKRU/WRPKRU here are the kernel's; user code writes it like any other component. On CPUs without
  * OSPKE (no bit 9 in XCR0) the kernel keeps a plain per-CPU value.
  */
+import { charge } from './meter.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
 import { Cpu, Task } from './state.js';
@@ -46,6 +47,7 @@ export function rdpkru(k: Kernel, cpu: Cpu): number {
 export function wrpkru(k: Kernel, cpu: Cpu, v: number): void {
   cpu.pkru = v >>> 0;
   k.st.counters.pkruWrites++;
+  charge(k, cpu, 'wrpkru');
   if (!hasPkru(k)) return;
   const xs = cpu.xs;
   xs.tok[PKRU] = pkruToken(k, v);

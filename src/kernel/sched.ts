@@ -4,6 +4,7 @@
  * slices. Round-robin within a CPU: the model needs Linux's FPU-relevant behaviour (who runs next on
  * which CPU, voluntary vs involuntary switches), not CFS's fairness arithmetic.
  */
+import { charge } from './meter.js';
 import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { kvmSchedOut } from './kvm.js';
@@ -53,6 +54,7 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
     );
   }
   k.st.counters.contextSwitches++;
+  charge(k, cpu, 'context-switch');
   prev.switches++;
   prev.tif &= ~TIF_NEED_RESCHED;
   switchMm(k, cpu, prev, next); // context_switch: switch_mm before switch_to

@@ -9,6 +9,8 @@ import { CpuProfile } from '../arch/profile.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { FpuPolicy } from '../kernel/fpu/policy.js';
 import { Designs } from '../kernel/designs.js';
+import { Figures } from '../cost/figures.js';
+import { CategoryCycles, CostMeter } from '../cost/model.js';
 import { hasPkru, INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
 import { pasidSupported } from '../kernel/pasid.js';
 import { ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA } from '../kernel/fpu/dynamic.js';
@@ -66,6 +68,8 @@ export interface SimOptions {
   seed: number;
   /** Buffer design, PKRU and PASID policies (default: none modeled; the CLI passes Linux's). */
   designs?: Partial<Designs>;
+  /** Cost figures: when given, every operation is charged in cycles (result.cycles). */
+  figures?: Figures;
   cpus?: number;
   version?: string;
   trace?: boolean;
@@ -95,11 +99,14 @@ export interface SimResult {
   totals: Counters & { violations: Violation[]; integrityChecks: number; enqcmds: number };
   tasks: TaskResult[];
   trace: TraceEvent[];
+  /** Cycles by category (total, per CPU, per task) when cost figures were given. */
+  cycles?: { total: number; byCategory: CategoryCycles; perCpu: CategoryCycles[]; perTask: Record<number, CategoryCycles> };
 }
 
 export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o: SimOptions): SimResult {
   const ncpu = o.cpus ?? sc.cpus;
-  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs });
+  const meter = o.figures ? new CostMeter(o.figures) : undefined;
+  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs, meter });
   const rng: Prng = createPrng(o.seed);
   const heap = new MinHeap<Ev>();
   const sims = new Map<number, SimTask>();
@@ -114,6 +121,26 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   let pendingChange: number | undefined;
   const enabled = k.cfg.xcr0;
 
+  // The hot events are reused objects (the simulator allocates nothing per switch on its hot path).
+  const evSyscall = { type: 'syscall' as const, pid: 0, nr: 0, ts: 0 };
+  const evSysexit = { type: 'sysexit' as const, pid: 0, nr: 0, ret: 0, ts: 0 };
+  const evReturn = { type: 'return' as const, pid: 0, ts: 0 };
+  const evSchedule = { type: 'schedule' as const, cpu: 0, prevState: 'R' as PrevState, ts: 0 };
+  const evRead = { type: 'user-read' as const, pid: 0, comp: 0, ts: 0 };
+  const moreBuf: [number, number][] = [];
+  const evWrite = { type: 'user-write' as const, pid: 0, comp: 0, tag: 0, more: moreBuf as readonly (readonly [number, number])[], ts: 0 };
+  const pickBuf: number[] = [];
+  const syscall = (pid: number, nr: number): void => {
+    evSyscall.pid = pid;
+    evSyscall.nr = nr;
+    run(evSyscall);
+  };
+  const sysexit = (pid: number, nr: number, ret: number): void => {
+    evSysexit.pid = pid;
+    evSysexit.nr = nr;
+    evSysexit.ret = ret;
+    run(evSysexit);
+  };
   const run = (ev: KEvent): void => {
     ev.ts = now;
     const r = step(k, ev, o.trace === true);
@@ -206,7 +233,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     if (s.inSyscall === 0 && chance(rng, s.group.uaccessProbability)) uaccess(t, s); // read() completing
     if (s.inSyscall >= 0) {
-      run({ type: 'sysexit', pid: t.pid, nr: s.inSyscall, ret: 0 });
+      sysexit(t.pid, s.inSyscall, 0);
       s.inSyscall = -1;
     }
     toUser(t, s);
@@ -215,7 +242,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   /** exit_to_user_mode, then the ABI check and a stretch of user work. */
   function toUser(t: Task, s: SimTask): void {
     const frames = t.frames.length;
-    run({ type: 'return', pid: t.pid });
+    evReturn.pid = t.pid;
+    run(evReturn);
     if (!k.st.tasks.has(t.pid)) return;
     for (let f = frames; f < t.frames.length; f++) {
       // Handler entry: the interrupted state is in the frame; the handler starts from init state.
@@ -227,7 +255,6 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     if (t.pending.includes(11) || t.pending.includes(4)) return die(t, s);
     s.phase = 'user';
-    check(t, s);
     work(t, s);
   }
 
@@ -235,7 +262,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     for (const i of s.comps) {
       if (!s.known[i]) continue;
       integrityChecks++;
-      const seen = step(k, { type: 'user-read', pid: t.pid, comp: i, ts: now }, false).observed;
+      evRead.pid = t.pid;
+      evRead.comp = i;
+      evRead.ts = now;
+      const seen = step(k, evRead, false).observed;
       if (seen !== s.shadow[i] && violations.length < 1000) {
         violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${s.shadow[i]}`, cpu: t.cpu, pid: t.pid });
       }
@@ -243,18 +273,25 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   function work(t: Task, s: SimTask): void {
-    if (s.comps.length > 0) {
+    if (s.comps.length > 0 && (s.group.fpuProbability >= 1 || chance(rng, s.group.fpuProbability))) {
+      // A stretch that uses the FPU first finds its registers as it left them (the check reads them,
+      // which is itself an FPU access: under lazy switching it takes the #NM), then changes some.
+      check(t, s);
       // A stretch of user code writes some of the task's components (each with probability 1/2, at least
       // one): the others stay as they were loaded, which is what the modified optimization exploits.
       // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is still
       // seen as wrong, and the value pool stays bounded. One user-write event writes them all.
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
-      const pick: number[] = [];
+      const pick = pickBuf;
+      pick.length = 0;
       for (const i of s.comps) if (!s.known[i] || chance(rng, 0.5)) pick.push(i);
       if (pick.length === 0) pick.push(s.comps[nextInt(rng, s.comps.length)]);
-      const more: [number, number][] = [];
-      for (let j = 1; j < pick.length; j++) more.push([pick[j], tag]);
-      run({ type: 'user-write', pid: t.pid, comp: pick[0], tag, more });
+      moreBuf.length = 0;
+      for (let j = 1; j < pick.length; j++) moreBuf.push([pick[j], tag]);
+      evWrite.pid = t.pid;
+      evWrite.comp = pick[0];
+      evWrite.tag = tag;
+      run(evWrite);
       if (t.pending.includes(4)) return die(t, s); // SIGILL: AMX without permission
       for (const i of pick) {
         s.shadow[i] = valueToken(k, i, tag);
@@ -270,7 +307,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   function schedule(cpuId: number, prevState: PrevState): void {
     const cpu = k.st.cpus[cpuId];
     const prev = cpu.curr;
-    run({ type: 'schedule', cpu: cpuId, prevState });
+    evSchedule.cpu = cpuId;
+    evSchedule.prevState = prevState;
+    run(evSchedule);
     if (cpu.rq.length === 0 && cpu.curr === cpu.idle) pull(cpuId);
     if (cpu.curr !== prev) resume(cpuId);
   }
@@ -433,7 +472,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     if (chance(rng, g.syscallProbability)) {
       const block = chance(rng, g.blockProbability);
       const nr = block ? 0 : 1;
-      run({ type: 'syscall', pid, nr });
+      syscall(pid, nr);
       // write(): copies from user memory now; read(): sleeps, then copies into user memory after waking.
       if (!block && chance(rng, g.uaccessProbability)) uaccess(t, s);
       if (block) {
@@ -443,7 +482,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         push(now + draw(g.sleepUs), 'wake', pid);
         return schedule(cpuId, 'S');
       }
-      run({ type: 'sysexit', pid, nr, ret: 0 });
+      sysexit(pid, nr, 0);
       return toUser(t, s);
     }
     if (chance(rng, g.pageFaultProbability)) {
@@ -455,7 +494,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     if (chance(rng, g.yieldProbability) || (sliceUsed && cpu.rq.length > 0)) {
       const yielded = !sliceUsed;
       if (yielded) {
-        run({ type: 'syscall', pid, nr: 24 });
+        syscall(pid, 24);
         s.inSyscall = 24;
       }
       s.phase = 'preempted';
@@ -554,7 +593,11 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     const s = sims.get(r.pid)!;
     return t ? { ...r, comm: t.comm, contextSwitches: t.switches, saves: t.saves, restores: t.restores, signals: s.signals, runtimeNs: s.runtime } : { ...r, signals: s.signals, runtimeNs: s.runtime };
   });
+  if (meter) meter.chargeCacheLines(k.st.counters.cacheLinesDirtied);
   return {
+    cycles: meter
+      ? { total: meter.totalCycles(), byCategory: { ...meter.total }, perCpu: meter.perCpu.map((c) => ({ ...c })), perTask: Object.fromEntries([...meter.perTask].map(([pid, c]) => [pid, { ...c }])) }
+      : undefined,
     scenario: sc.name,
     cpu: profile.id,
     policy: { fpu: policy.name, xbuf: k.designs.xbuf?.name ?? 'none', pkru: k.designs.pkru?.name ?? 'none', pasid: k.designs.pasid?.name ?? 'none' },

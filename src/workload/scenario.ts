@@ -33,6 +33,8 @@ const TaskGroup = z.strictObject({
   threads: z.boolean().default(false),
   /** What user code writes between kernel entries. */
   components: z.array(z.enum(Object.keys(COMPONENT_FAMILIES) as [ComponentFamily, ...ComponentFamily[]])).default(['sse', 'avx']),
+  /** Probability that a stretch of user work touches the FPU at all (lazy FPU switching pays off when it is low). */
+  fpuProbability: prob.default(1),
   /** Length of a stretch of user (or kthread) work between kernel entries. */
   computeUs: range.default([20, 200]),
   /** After a stretch: a syscall with this probability; it blocks with blockProbability for sleepUs. */

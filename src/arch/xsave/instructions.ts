@@ -114,6 +114,7 @@ function saveStandard(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: nu
   const iuHi = inuseHi(s);
   const skipUnmodified = opt && trackingMatches(m, s, a, 0, 0);
   let skipped = false;
+  let written = 0;
   const order = m.order;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
@@ -126,9 +127,11 @@ function saveStandard(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: nu
       }
     }
     const off = i === 0 ? 0 : i === 1 ? 160 : m.g.stdOffset[i];
+    written += i === 0 ? 160 : i === 1 ? 256 : m.g.size[i];
     storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), off);
   }
   if (skipped) m.stats.modifiedSkips++;
+  m.stats.lastSaveBytes = written;
   if ((rLo & 6) !== 0) writeMxcsr(m, s, a);
   const b = a.bytes;
   writeU32(b, XSTATE_BV, ((readU32(b, XSTATE_BV) & ~rLo) | (iuLo & rLo)) >>> 0);
@@ -163,6 +166,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   const xcHi = (rHi | BIT63) >>> 0;
   const skipUnmodified = sup && trackingMatches(m, s, a, rLo, xcHi);
   let skipped = false;
+  let written = 0;
   const g = m.g;
   let off = EXTENDED_BASE;
   const order = m.order;
@@ -179,6 +183,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
       skipped = true;
       continue;
     }
+    written += i === 0 ? 160 : i === 1 ? 256 : g.size[i];
     storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), at);
   }
   if ((bvLo & 2) !== 0) writeMxcsr(m, s, a);
@@ -187,6 +192,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   writeU32(b, XSTATE_BV + 4, bvHi);
   writeU32(b, XCOMP_BV, rLo);
   writeU32(b, XCOMP_BV + 4, xcHi);
+  m.stats.lastSaveBytes = written;
   if (skipped) m.stats.modifiedSkips++;
   return null;
 }
@@ -292,6 +298,8 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
   const g = m.g;
   let off = EXTENDED_BASE;
   const order = m.order;
+  let loaded = 0;
+  let inits = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     let at: number;
@@ -309,8 +317,10 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
     if (!has(bvLo, bvHi, i) || at < 0 || has(armLo, armHi, i)) {
       s.tok[i] = 0; // init configuration
       setInuse(s, i, false);
+      inits++;
       continue;
     }
+    loaded += i === 0 ? 160 : i === 1 ? 256 : g.size[i];
     let t = loadComponent(m, a, i, at);
     if (i === 0) t = loadX87(m, s, t);
     s.tok[i] = t;
@@ -319,6 +329,8 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
     // (measured on an Intel SPR-class VM by test/hw).
     setInuse(s, i, t !== 0 || (sticky && i !== m.tilecfg));
   }
+  m.stats.lastRestoreBytes = loaded;
+  m.stats.lastRestoreInits = inits;
   if (loadMx) s.mxcsr = mx;
   else if (compacted && (rLo & 2) !== 0) s.mxcsr = MXCSR_INIT;
   if (!sticky && (rLo & 6) !== 0) sseInuseFromValue(m, s);

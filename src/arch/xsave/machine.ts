@@ -27,8 +27,12 @@ export interface XMachine {
   readonly load: LoadRules;
   /** The component number of TILECFG (17) when the processor has AMX, else -1. */
   readonly tilecfg: number;
-  /** Statistics: saves in which the modified optimization skipped at least one component. */
-  readonly stats: { modifiedSkips: number };
+  /**
+   * Statistics: saves in which the modified optimization skipped at least one component; the bytes
+   * of component data the last save wrote and the last restore loaded, and the components the last
+   * restore put in their init state (what a cost model charges for).
+   */
+  readonly stats: { modifiedSkips: number; lastSaveBytes: number; lastRestoreBytes: number; lastRestoreInits: number };
 }
 
 /** Component number of AMX TILECFG (SDM Vol. 1 13.1). */
@@ -78,6 +82,6 @@ export function createMachine(p: CpuProfile): XMachine {
     laBits,
     load,
     tilecfg,
-    stats: { modifiedSkips: 0 },
+    stats: { modifiedSkips: 0, lastSaveBytes: 0, lastRestoreBytes: 0, lastRestoreInits: 0 },
   };
 }

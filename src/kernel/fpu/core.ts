@@ -3,6 +3,7 @@
  * (real XSAVE-family instructions on the architectural register file) and tasks. Names follow Linux.
  * Each emits the tracepoint Linux emits at that point.
  */
+import { charge } from '../meter.js';
 import { readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea } from '../../arch/xsave/area.js';
 import { fxrstor, fxsave, xrstor, xrstors, xsave, xsavec, xsaveopt, xsaves } from '../../arch/xsave/instructions.js';
 import { Outcome } from '../../arch/xsave/fault.js';
@@ -111,7 +112,11 @@ export function xsaveInto(k: Kernel, cpu: Cpu, fps: FpState, area: XsaveArea, t?
   }
   xs.cpl = cpl;
   kernelFault(k, cpu, t, k.cfg.save, f);
+  if (k.meter) charge(k, cpu, SAVE_OP[k.cfg.save], k.m.stats.lastSaveBytes);
 }
+
+const SAVE_OP = { XSAVES: 'xsaves', XSAVEC: 'xsavec', XSAVEOPT: 'xsaveopt', XSAVE: 'xsave', FXSAVE: 'fxsave' } as const;
+const RESTORE_OP = { XRSTORS: 'xrstors', XRSTOR: 'xrstor', FXRSTOR: 'fxrstor' } as const;
 
 /** save_fpregs_to_fpstate(fpu): save and, with XSAVE, the registers are preserved (5.14+). */
 export function saveFpregsToFpstate(k: Kernel, cpu: Cpu, fpu: Fpu, t?: Task): void {
@@ -123,6 +128,7 @@ export function xfdUpdateState(k: Kernel, cpu: Cpu, fps: FpState): void {
   if (!k.m.hasXfd) return;
   if (cpu.xfdCacheLo === fps.xfdLo && cpu.xfdCacheHi === fps.xfdHi) return;
   k.st.counters.msrWrites++;
+  charge(k, cpu, 'wrmsr-xfd');
   cpu.xfdCacheLo = fps.xfdLo;
   cpu.xfdCacheHi = fps.xfdHi;
   cpu.xs.xfdLo = fps.xfdLo;
@@ -156,6 +162,7 @@ export function xrstorFrom(k: Kernel, cpu: Cpu, area: XsaveArea, lo: number, hi:
   else f = fxrstor(k.m, xs, area);
   xs.cpl = cpl;
   kernelFault(k, cpu, t, k.cfg.restore, f);
+  if (k.meter) charge(k, cpu, RESTORE_OP[k.cfg.restore], k.m.stats.lastRestoreBytes, k.m.stats.lastRestoreInits);
 }
 
 /** XFEATURE_MASK_FPSTATE: every user and supervisor feature except PKRU (PKRU is switched eagerly, 5.14+). */

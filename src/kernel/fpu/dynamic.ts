@@ -5,6 +5,7 @@
  * every task's fpstate until the task has a buffer large enough, the first use taking #NM with
  * IA32_XFD_ERR, and fpstate_realloc() growing the buffer in preemptible context.
  */
+import { charge } from '../meter.js';
 import { compactedSize, standardSize } from '../../arch/layout.js';
 import type { Kernel } from '../kernel.js';
 import { violation } from '../kernel.js';
@@ -127,6 +128,7 @@ function allocateBuffer(k: Kernel, cpu: Cpu, t: Task, size: number): FpState {
   checkMaySleep(k, cpu, t, 'vzalloc of an XSAVE buffer');
   if (k.designs.xbuf) return k.designs.xbuf.allocate(k, cpu, t, size);
   accountAlloc(k, size);
+  charge(k, cpu, 'vzalloc', size);
   return newFpstate(k, size, true);
 }
 
@@ -137,7 +139,10 @@ export function freeBuffer(k: Kernel, cpu: Cpu, t: Task, fps: FpState): void {
     return;
   }
   if (k.designs.xbuf) k.designs.xbuf.free(k, cpu, fps);
-  else accountFree(k, fps.size);
+  else {
+    accountFree(k, fps.size);
+    charge(k, cpu, 'vfree', fps.size);
+  }
 }
 
 /**
@@ -183,6 +188,7 @@ export function handleXfdEvent(k: Kernel, cpu: Cpu, t: Task): boolean {
   cpu.xs.xfdErrLo = 0;
   cpu.xs.xfdErrHi = 0;
   k.st.counters.msrWrites++; // wrmsrl(MSR_IA32_XFD_ERR, 0)
+  charge(k, cpu, 'wrmsr-xfd');
   if (err === 0) return false;
   if ((permitted(k, t, false) & err) !== err) {
     t.pending.push(SIGILL);

@@ -4,6 +4,7 @@
  * the FPU in each of its last 5 time slices ("preload"); otherwise CR0.TS is set and the task's first
  * FPU instruction raises #NM, whose handler (fpu__restore) clears TS and loads its state.
  */
+import { charge } from '../../kernel/meter.js';
 import type { FpuPolicy } from '../../kernel/fpu/policy.js';
 import {
   cpuInvalidateFpregsState,
@@ -23,19 +24,21 @@ const ALL = 0xffff_ffff;
 /** fpu.counter > 5: the task used the FPU in each of its last 5+ slices, so preload it. */
 const PRELOAD_AFTER = 5;
 
-function stts(cpu: Cpu): void {
+function stts(k: Kernel, cpu: Cpu): void {
+  if (!cpu.xs.cr0Ts) charge(k, cpu, 'cr0-write');
   cpu.xs.cr0Ts = true;
   cpu.fpuActive = false;
 }
 
-function clts(cpu: Cpu): void {
+function clts(k: Kernel, cpu: Cpu): void {
+  if (cpu.xs.cr0Ts) charge(k, cpu, 'cr0-write');
   cpu.xs.cr0Ts = false;
   cpu.fpuActive = true;
 }
 
 /** fpregs_activate (4.2–4.8): clts, fpregs_active, owner (trace x86_fpu_regs_activated). */
 function fpregsActivateTs(k: Kernel, cpu: Cpu, t: Task): void {
-  clts(cpu);
+  clts(k, cpu);
   t.fpu.fpregsActive = true;
   cpu.owner = t.fpu.id;
   traceFpu(k, cpu, 'x86_fpu_regs_activated', t.fpu, 'd....');
@@ -45,7 +48,7 @@ function fpregsActivateTs(k: Kernel, cpu: Cpu, t: Task): void {
 function fpregsDeactivateTs(k: Kernel, cpu: Cpu, t: Task): void {
   t.fpu.fpregsActive = false;
   cpu.owner = 0;
-  stts(cpu);
+  stts(k, cpu);
   traceFpu(k, cpu, 'x86_fpu_regs_deactivated', t.fpu, '...1.');
 }
 
@@ -84,7 +87,7 @@ export const lazyTs: FpuPolicy = {
         n.fpregsActive = true;
         cpu.owner = n.id;
         traceFpu(k, cpu, 'x86_fpu_regs_activated', n, 'd..2.');
-      } else stts(cpu);
+      } else stts(k, cpu);
     } else {
       o.counter = 0;
       o.lastCpu = -1;
@@ -92,7 +95,7 @@ export const lazyTs: FpuPolicy = {
         n.counter = Math.min(255, n.counter + 1);
         if (fpregsStateValid(cpu, n)) cpu.preload = false; // fpu_want_lazy_restore: still in the registers
         n.fpregsActive = true;
-        clts(cpu);
+        clts(k, cpu);
         cpu.owner = n.id;
         traceFpu(k, cpu, 'x86_fpu_regs_activated', n, 'd..2.');
       }
@@ -142,14 +145,14 @@ export const lazyTs: FpuPolicy = {
     if (t.fpu.fpregsActive) saveFpregsToFpstate(k, cpu, t.fpu, t);
     else {
       cpuInvalidateFpregsState(cpu);
-      clts(cpu);
+      clts(k, cpu);
     }
   },
 
   kernelFpuEnd(k, cpu) {
     const t = k.st.tasks.get(cpu.curr)!;
     if (t.fpu.fpregsActive) restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, ALL, ALL, t);
-    else stts(cpu);
+    else stts(k, cpu);
   },
 
   fork(k, cpu, parent, child, minimal) {
@@ -178,7 +181,7 @@ export const lazyTs: FpuPolicy = {
   },
 
   markActivated(k, cpu, t) {
-    clts(cpu);
+    clts(k, cpu);
     t.fpu.fpregsActive = true;
     t.fpu.fpstateActive = true;
     fpregsMarkActivate(k, cpu, t);

@@ -1,4 +1,5 @@
 /** Pieces the buffer designs share: page counts, vmalloc's lazy purge, per-CPU areas. */
+import { charge } from '../../kernel/meter.js';
 import { createArea, XsaveArea } from '../../arch/xsave/area.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { Cpu } from '../../kernel/state.js';
@@ -20,18 +21,21 @@ export function lazyMaxPages(k: Kernel): number {
  * enough has accumulated, __purge_vmap_area_lazy() flushes the kernel TLB range on every CPU
  * (flush_tlb_kernel_range: an IPI to each other online CPU; a range this large is a full flush).
  */
-export function vfree(k: Kernel, bytes: number): void {
+export function vfree(k: Kernel, cpu: Cpu, bytes: number): void {
   const st = k.st;
+  charge(k, cpu, 'vfree', bytes);
   st.xbuf.lazyFreedPages += pagesOf(bytes) + 1; // + the guard page
   if (st.xbuf.lazyFreedPages >= lazyMaxPages(k)) {
     st.counters.ipis += st.cpus.length - 1;
+    charge(k, cpu, 'vmap-purge', 0, st.cpus.length);
     st.xbuf.lazyFreedPages = 0;
   }
 }
 
 /** vmalloc(): the pages are mapped into the vmalloc range, one PTE each. */
-export function vmap(k: Kernel, bytes: number): void {
+export function vmap(k: Kernel, cpu: Cpu, bytes: number): void {
   k.st.counters.pageTableUpdates += pagesOf(bytes);
+  charge(k, cpu, 'vzalloc', bytes);
 }
 
 /** The per-CPU area of a design (allocated at first use, sized for the largest buffer, counted as memory). */

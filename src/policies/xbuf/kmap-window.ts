@@ -5,6 +5,7 @@
  * The instructions see the window's linear address, so the modified optimization works as with a
  * per-CPU buffer.
  */
+import { charge } from '../../kernel/meter.js';
 import type { XbufDesign } from '../../kernel/designs.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { accountAlloc, accountFree } from '../../kernel/fpu/dynamic.js';
@@ -20,23 +21,28 @@ function throughWindow(k: Kernel, cpu: Cpu, fps: FpState, op: () => void): void 
   const pages = pagesOf(fps.size);
   const c = k.st.counters;
   c.pageTableUpdates += pages; // kmap: a PTE per page
+  charge(k, cpu, 'pte', 0, pages);
   const home = fps.area.address;
   fps.area.address = WINDOW_BASE + cpu.id * 0x10_0000;
   op();
   fps.area.address = home;
   c.pageTableUpdates += pages; // kunmap: clear the PTEs…
   c.invlpgs += pages; // …and INVLPG each page on this CPU only
+  charge(k, cpu, 'pte', 0, pages);
+  charge(k, cpu, 'invlpg', 0, pages);
 }
 
 export const kmapWindow: XbufDesign = {
   name: 'kmap-window',
   models: 'seed 000 option 4: scattered pages mapped into a per-CPU window around each XSAVES/XRSTORS, local INVLPG',
-  allocate(k, _cpu, _t, size) {
+  allocate(k, cpu, _t, size) {
     accountAlloc(k, size);
+    charge(k, cpu, 'page-alloc', size); // alloc_pages for the page array: no vmap
     return newFpstate(k, size, true);
   },
-  free(k, _cpu, fps) {
+  free(k, cpu, fps) {
     accountFree(k, fps.size);
+    charge(k, cpu, 'page-alloc', 0); // __free_pages: no vmap, no purge
   },
   save(k, cpu, fps, t) {
     throughWindow(k, cpu, fps, () => xsaveInto(k, cpu, fps, fps.area, t));

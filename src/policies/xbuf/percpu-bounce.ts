@@ -4,6 +4,7 @@
  * option 3). Dave Hansen's argument: the modified optimization survives, because the XRSTORS→XSAVES
  * pair both use the per-CPU buffer's linear address, so the tracking tuple matches.
  */
+import { charge } from '../../kernel/meter.js';
 import { writeAreaBytes } from '../../arch/xsave/area.js';
 import type { XbufDesign } from '../../kernel/designs.js';
 import { accountAlloc, accountFree } from '../../kernel/fpu/dynamic.js';
@@ -16,23 +17,27 @@ const BOUNCE_BASE = 0x7_0000_0000;
 export const percpuBounce: XbufDesign = {
   name: 'percpu-bounce',
   models: 'seed 000 option 3: page array + per-CPU contiguous bounce buffer, memcpy each way',
-  allocate(k, _cpu, _t, size) {
+  allocate(k, cpu, _t, size) {
     accountAlloc(k, size);
+    charge(k, cpu, 'page-alloc', size); // alloc_pages for the page array: no vmap
     return newFpstate(k, size, true);
   },
-  free(k, _cpu, fps) {
+  free(k, cpu, fps) {
     accountFree(k, fps.size);
+    charge(k, cpu, 'page-alloc', 0); // __free_pages: no vmap, no purge
   },
   save(k, cpu, fps, t) {
     const bounce = perCpuArea(k, cpu, BOUNCE_BASE);
     xsaveInto(k, cpu, fps, bounce, t);
     writeAreaBytes(fps.area, 0, bounce.bytes.subarray(0, fps.size)); // copy the bounce buffer back to the pages
     k.st.counters.bytesCopied += fps.size;
+    charge(k, cpu, 'memcpy', fps.size);
   },
   restore(k, cpu, fps, lo, hi, t) {
     const bounce = perCpuArea(k, cpu, BOUNCE_BASE);
     writeAreaBytes(bounce, 0, fps.area.bytes.subarray(0, fps.size)); // copy the pages into the bounce buffer
     k.st.counters.bytesCopied += fps.size;
+    charge(k, cpu, 'memcpy', fps.size);
     xrstorFrom(k, cpu, bounce, lo, hi, t);
   },
 };

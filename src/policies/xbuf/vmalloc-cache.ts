@@ -17,7 +17,7 @@ export function cacheLimit(cpus: number): number {
 export const vmallocCache: XbufDesign = {
   name: 'vmalloc-cache',
   models: 'seed 000 option 2: a size-class cache in front of vzalloc/vfree',
-  allocate(k, _cpu, _t, size) {
+  allocate(k, cpu, _t, size) {
     const cache = k.st.xbuf.cache;
     const at = cache.findIndex((f) => f.size === size);
     if (at >= 0) {
@@ -27,17 +27,17 @@ export const vmallocCache: XbufDesign = {
       return fps;
     }
     accountAlloc(k, size);
-    vmap(k, size);
+    vmap(k, cpu, size);
     return newFpstate(k, size, true);
   },
-  free(k, _cpu, fps) {
+  free(k, cpu, fps) {
     const cache = k.st.xbuf.cache;
     if (cache.length < cacheLimit(k.st.cpus.length)) {
       cache.push(fps);
       return;
     }
     accountFree(k, fps.size);
-    vfree(k, fps.size);
+    vfree(k, cpu, fps.size);
   },
   save(k, cpu, fps, t) {
     xsaveInto(k, cpu, fps, fps.area, t);

@@ -12,14 +12,14 @@ import { vfree, vmap } from './common.js';
 export const vmalloc: XbufDesign = {
   name: 'vmalloc',
   models: 'Linux 5.16+ fpstate_realloc: vzalloc/vfree with the lazy vmap purge (seed 000, option 1)',
-  allocate(k, _cpu, _t, size) {
+  allocate(k, cpu, _t, size) {
     accountAlloc(k, size);
-    vmap(k, size);
+    vmap(k, cpu, size);
     return newFpstate(k, size, true);
   },
-  free(k, _cpu, fps) {
+  free(k, cpu, fps) {
     accountFree(k, fps.size);
-    vfree(k, fps.size);
+    vfree(k, cpu, fps.size);
   },
   save(k, cpu, fps, t) {
     xsaveInto(k, cpu, fps, fps.area, t);

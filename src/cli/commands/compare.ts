@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { loadProfile } from '../../arch/profiles/index.js';
+import { comparePolicies } from '../../sim/compare-runs.js';
+import { parsePolicySets } from '../../sim/policy-spec.js';
+import { resolveScenario } from '../../workload/scenarios.js';
+import { compareJson, compareText } from '../../report/compare-report.js';
+import { figuresFor } from '../../cost/profile-figures.js';
+import { toJson } from '../json.js';
+import { intOption } from '../options.js';
+import { progress } from '../progress.js';
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('run policies on identical inputs and compare their cycles, events, bytes, memory and IPIs')
+    .requiredOption('--scenario <name|file>', 'a built-in scenario or a YAML/JSON file')
+    .requiredOption('--policies <list>', "comma-separated policy sets: deferred,eager,… or deferred+xbuf:percpu-bounce,…")
+    .option('--cpu <profile>', 'CPU profile (host: calibrated figures when npm run calibrate has run)', 'zen4-vm')
+    .option('--cpus <n>', "number of CPUs (default: the scenario's)")
+    .option('--runs <n>', 'runs per policy (seeds seed..seed+runs-1)', '3')
+    .option('--seed <n>', 'first seed', '1')
+    .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
+    .option('--costs <file>', 'YAML/JSON overrides of cost figures')
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'machine-readable output')
+    .action((o: { scenario: string; policies: string; cpu: string; cpus?: string; runs: string; seed: string; kernel: string; costs?: string; quiet?: boolean; json?: boolean }) => {
+      const sc = resolveScenario(o.scenario);
+      const sets = parsePolicySets(o.policies);
+      const profile = loadProfile(o.cpu);
+      const runs = intOption('--runs', o.runs, 1, 1000);
+      const seed = intOption('--seed', o.seed, 0, 0xffff_ffff);
+      const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1, 1024);
+      const figures = figuresFor(profile, o.costs);
+      const bar = progress(sets.length * runs, o.quiet === true, 'runs');
+      const c = comparePolicies(profile, sc, sets, { runs, seed, cpus, version: o.kernel, figures, onRun: (d) => bar.update(d) });
+      bar.stop();
+      process.stdout.write(o.json ? toJson(compareJson(c)) : compareText(c));
+    });
+}
