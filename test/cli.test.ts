@@ -1,28 +1,11 @@
 // The CLI as a user runs it: output shapes, JSON contracts, and bad input (one line, exit code 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoPath } from './helpers/paths.js';
+import { assertBadInput, runCli as run } from './helpers/cli.js';
 
-const CLI = repoPath('dist/src/cli/main.js');
-
-function run(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-function badInput(args: string[], re: RegExp): void {
-  const r = run(...args);
-  assert.equal(r.code, 2, `exit code of ${args.join(' ')}: ${r.err}`);
-  assert.equal(r.out, '');
-  const lines = r.err.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, got:\n${r.err}`);
-  assert.match(lines[0], re);
-  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
-}
 
 test('layout --json: the documented shape, standardOffset null for supervisor, xsavecOffset null outside XCR0', () => {
   const r = run('layout', '--cpu', 'sapphire-rapids', '--json');
@@ -91,18 +74,18 @@ test('bad input: one line naming the flag, file or field, exit code 2, no stack 
   const dir = mkdtempSync(join(tmpdir(), 'switchlab-cli-'));
   try {
     writeFileSync(join(dir, 'trunc.json'), '{"leaves": {"0x0.0": [13, 1');
-    badInput(['layout', '--cpu', 'no-such-cpu'], /^switchlab: --cpu no-such-cpu: unknown profile/);
-    badInput(['layout', '--cpu', join(dir, 'trunc.json')], /trunc\.json: not valid JSON/);
-    badInput(['layout', '--cpu', 'zen3', '--xcr0', '0x6'], /--xcr0: XCR0 0x6 is invalid on zen3: bit 0 \(x87\) must be set/);
-    badInput(['layout', '--cpu', 'zen3', '--xcr0', '0xe7'], /--xcr0: .* not supported/);
-    badInput(['layout', '--cpu', 'zen3', '--xcr0', 'banana'], /--xcr0: 'banana' is not a 64-bit mask/);
-    badInput(['layout', '--cpu', 'zen2', '--xss', '0x800'], /--xss: .*not supported supervisor/);
-    badInput(['sigframe', '--cpu', 'zen4', '--perm', 'amx'], /--perm: zen4 has no AMX/);
-    badInput(['sigframe', '--cpu', 'zen4', '--perm', 'avx'], /--perm: unknown dynamic feature 'avx'/);
-    badInput(['dmesg', '--cpu', 'zen4', '--kernel', '7.3'], /--kernel: Linux 7\.3 is unknown/);
-    badInput(['dmesg', '--cpu', 'zen4', '--kernel', 'latest'], /--kernel: "latest" is not a kernel version/);
-    badInput(['layout', '--bogus'], /unknown option '--bogus'/);
-    badInput(['frobnicate'], /unknown command 'frobnicate'/);
+    assertBadInput(['layout', '--cpu', 'no-such-cpu'], /^switchlab: --cpu no-such-cpu: unknown profile/);
+    assertBadInput(['layout', '--cpu', join(dir, 'trunc.json')], /trunc\.json: not valid JSON/);
+    assertBadInput(['layout', '--cpu', 'zen3', '--xcr0', '0x6'], /--xcr0: XCR0 0x6 is invalid on zen3: bit 0 \(x87\) must be set/);
+    assertBadInput(['layout', '--cpu', 'zen3', '--xcr0', '0xe7'], /--xcr0: .* not supported/);
+    assertBadInput(['layout', '--cpu', 'zen3', '--xcr0', 'banana'], /--xcr0: 'banana' is not a 64-bit mask/);
+    assertBadInput(['layout', '--cpu', 'zen2', '--xss', '0x800'], /--xss: .*not supported supervisor/);
+    assertBadInput(['sigframe', '--cpu', 'zen4', '--perm', 'amx'], /--perm: zen4 has no AMX/);
+    assertBadInput(['sigframe', '--cpu', 'zen4', '--perm', 'avx'], /--perm: unknown dynamic feature 'avx'/);
+    assertBadInput(['dmesg', '--cpu', 'zen4', '--kernel', '7.3'], /--kernel: Linux 7\.3 is unknown/);
+    assertBadInput(['dmesg', '--cpu', 'zen4', '--kernel', 'latest'], /--kernel: "latest" is not a kernel version/);
+    assertBadInput(['layout', '--bogus'], /unknown option '--bogus'/);
+    assertBadInput(['frobnicate'], /unknown command 'frobnicate'/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

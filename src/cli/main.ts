@@ -5,12 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../arch/errors.js';
 import { compareCommand } from './commands/compare.js';
+import { costsCommand } from './commands/costs.js';
 import { cpuCommand } from './commands/cpu.js';
 import { dmesgCommand } from './commands/dmesg.js';
 import { layoutCommand } from './commands/layout.js';
 import { profilesCommand } from './commands/profiles.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
+import { studyCommand } from './commands/study.js';
 import { stateKindsCommand } from './commands/state-kinds.js';
 import { sigframeCommand } from './commands/sigframe.js';
 
@@ -23,7 +25,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), replayCommand(), stateKindsCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), costsCommand(), studyCommand(), replayCommand(), stateKindsCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }

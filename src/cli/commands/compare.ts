@@ -6,6 +6,7 @@ import { resolveScenario } from '../../workload/scenarios.js';
 import { compareJson, compareText } from '../../report/compare-report.js';
 import { figuresFor } from '../../cost/profile-figures.js';
 import { toJson } from '../json.js';
+import { writeCompareReport } from '../../report/compare-files.js';
 import { intOption } from '../options.js';
 import { progress } from '../progress.js';
 
@@ -20,9 +21,10 @@ export function compareCommand(): Command {
     .option('--seed <n>', 'first seed', '1')
     .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
     .option('--costs <file>', 'YAML/JSON overrides of cost figures')
+    .option('--out <dir>', 'write SVG and PNG plots and a self-contained report.html there')
     .option('--quiet', 'no progress bar')
     .option('--json', 'machine-readable output')
-    .action((o: { scenario: string; policies: string; cpu: string; cpus?: string; runs: string; seed: string; kernel: string; costs?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (o: { scenario: string; policies: string; cpu: string; cpus?: string; runs: string; seed: string; kernel: string; costs?: string; out?: string; quiet?: boolean; json?: boolean }) => {
       const sc = resolveScenario(o.scenario);
       const sets = parsePolicySets(o.policies);
       const profile = loadProfile(o.cpu);
@@ -34,5 +36,9 @@ export function compareCommand(): Command {
       const c = comparePolicies(profile, sc, sets, { runs, seed, cpus, version: o.kernel, figures, onRun: (d) => bar.update(d) });
       bar.stop();
       process.stdout.write(o.json ? toJson(compareJson(c)) : compareText(c));
+      if (o.out) {
+        const path = await writeCompareReport(o.out, c, `switchlab compare --scenario ${o.scenario} --policies ${o.policies} --cpu ${o.cpu} --runs ${runs} --seed ${seed}`);
+        if (!o.json) process.stdout.write(`\nplots and report: ${path}\n`);
+      }
     });
 }

@@ -6,6 +6,8 @@ import { loadProfile } from '../../arch/profiles/index.js';
 import { fpuPolicy } from '../../policies/fpu/index.js';
 import { formatFtrace } from '../../kernel/trace/ftrace.js';
 import { replayTrace } from '../../sim/replay-report.js';
+import { readTrace, replay } from '../../sim/replay.js';
+import { combinePerfetto, toPerfetto } from '../../report/perfetto.js';
 import { replayJson, replayText } from '../../report/replay-report.js';
 import { toJson } from '../json.js';
 
@@ -35,8 +37,9 @@ export function replayCommand(): Command {
     .option('--kernel <version>', 'Linux version', '6.18')
     .option('--entropy <n|auto>', "initial fill of random.c's BLAKE2s buffer (0-64, hidden machine state); auto scans every value", 'auto')
     .option('--emit-ftrace <file>', 'write the predicted x86_fpu events as ftrace text')
+    .option('--perfetto <file>', 'write the recording and the model’s prediction side by side for ui.perfetto.dev')
     .option('--json', 'machine-readable output')
-    .action((file: string, o: { cpu: string; policy: string; kernel: string; entropy: string; emitFtrace?: string; json?: boolean }) => {
+    .action((file: string, o: { cpu: string; policy: string; kernel: string; entropy: string; emitFtrace?: string; perfetto?: string; json?: boolean }) => {
       const profile = loadProfile(o.cpu);
       const policy = fpuPolicy(o.policy);
       let entropy: number | 'auto' = 'auto';
@@ -47,6 +50,14 @@ export function replayCommand(): Command {
       const text = readTraceFile(file);
       const rep = replayTrace(profile, policy, text, { version: o.kernel, entropy, file });
       if (o.emitFtrace) writeFileSync(o.emitFtrace, formatFtrace(rep.predictedFpu));
+      if (o.perfetto) {
+        // The report keeps only the FPU events; the timeline wants every event of the best run.
+        const input = readTrace(text);
+        const run = replay(profile, policy, input, { version: o.kernel, entropyBuf: rep.entropyBuf });
+        const recorded = toPerfetto(input.records, { title: 'recorded by Linux', cpus: input.cpus, pid: 1, processName: `recorded: ${file}` });
+        const predicted = toPerfetto(run.predicted, { title: 'predicted by the model', cpus: input.cpus, pid: 2, processName: `predicted: ${policy.name} on ${profile.id}` });
+        writeFileSync(o.perfetto, JSON.stringify(combinePerfetto(`switchlab replay ${file}`, [recorded, predicted])));
+      }
       process.stdout.write(o.json ? toJson(replayJson(rep)) : replayText(rep));
     });
 }

@@ -12,6 +12,7 @@ import { simulate } from '../../sim/simulate.js';
 import { builtinScenario, builtinScenarioNames, resolveScenario } from '../../workload/scenarios.js';
 import { simulateJson, simulateText } from '../../report/simulate-report.js';
 import { renderTable } from '../../report/table.js';
+import { toPerfetto } from '../../report/perfetto.js';
 import { toJson } from '../json.js';
 import { intOption } from '../options.js';
 
@@ -28,9 +29,10 @@ export function simulateCommand(): Command {
     .option('--pasid <policy>', 'PASID policy: gp-fixup, switch-mm, switch-mm-cmp, ipi-all', 'gp-fixup')
     .option('--seed <n>', 'seed of the run', '1')
     .option('--trace <file>', 'write every trace event as ftrace text')
+    .option('--perfetto <file>', 'write a timeline for ui.perfetto.dev (Chrome JSON trace format)')
     .option('--list-scenarios', 'list the built-in scenarios')
     .option('--json', 'machine-readable output')
-    .action((o: { scenario?: string; policy: string; cpu: string; cpus?: string; kernel: string; xbuf: string; pkru: string; pasid: string; seed: string; trace?: string; listScenarios?: boolean; json?: boolean }) => {
+    .action((o: { scenario?: string; policy: string; cpu: string; cpus?: string; kernel: string; xbuf: string; pkru: string; pasid: string; seed: string; trace?: string; perfetto?: string; listScenarios?: boolean; json?: boolean }) => {
       if (o.listScenarios) {
         const rows = builtinScenarioNames().map((n) => {
           const s = builtinScenario(n)!;
@@ -46,8 +48,12 @@ export function simulateCommand(): Command {
       const seed = intOption('--seed', o.seed, 0, 0xffff_ffff);
       const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1, 1024);
       const designs = linuxDesigns({ xbuf: xbufDesign(o.xbuf), pkru: pkruPolicy(o.pkru), pasid: pasidPolicy(o.pasid) });
-      const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined, designs });
+      const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined || o.perfetto !== undefined, designs });
       if (o.trace) writeFileSync(o.trace, formatFtrace(r.trace));
+      if (o.perfetto) {
+        const title = `switchlab simulate ${r.scenario} (${r.policy.fpu}) on ${r.cpu}, seed ${r.seed}`;
+        writeFileSync(o.perfetto, JSON.stringify(toPerfetto(r.trace, { title, cpus: cpus ?? sc.cpus, startNs: 0, endNs: r.simulatedNs })));
+      }
       process.stdout.write(o.json ? toJson(simulateJson(r)) : simulateText(r));
     });
 }
