@@ -241,3 +241,34 @@ test('CLI --perfetto: simulate and replay write timelines that validate (replay:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('simulate timeline: #NM, allocations and the XSTATE-bytes counter match the run\'s totals; compare --perfetto stacks the policy sets', async () => {
+  const { linuxDesigns } = await import('../src/policies/index.js');
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  for (const seed of [1, 2]) {
+    const r = simulate(builtinProfile('sapphire-rapids')!, deferred, builtinScenario('amx-churn')!, { seed, trace: true, timeline: true, designs: linuxDesigns() });
+    const tl = r.timeline!;
+    assert.equal(tl.marks.filter((m) => m.category === 'nm-trap').length, r.totals.nmTraps);
+    assert.equal(tl.marks.filter((m) => m.category === 'vzalloc').length, r.totals.allocations);
+    assert.equal(Math.max(...tl.samples.map((s) => s.value)), r.totals.xstateBytesPeak);
+    assert.equal(tl.samples.at(-1)!.value, r.totals.xstateBytes);
+    const json = toPerfetto(r.trace, { title: 't', cpus: 4, startNs: 0, endNs: r.simulatedNs, annotations: tl.marks, counters: tl.samples });
+    assert.deepEqual(validatePerfetto(JSON.parse(JSON.stringify(json))), []);
+    assert.ok(json.traceEvents.some((e) => e.ph === 'C' && e.name === XSTATE_BYTES_COUNTER));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchlab-perfetto-'));
+  try {
+    const out = join(dir, 'cmp.json');
+    const c = spawnSync(process.execPath, [repoPath('dist/src/cli/main.js'), 'compare', '--scenario', 'amx-pool', '--policies', 'vmalloc,percpu-bounce', '--cpu', 'sapphire-rapids', '--runs', '1', '--quiet', '--perfetto', out], { encoding: 'utf8' });
+    assert.equal(c.status, 0, c.stderr);
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: PerfettoEvent[] };
+    assert.deepEqual(validatePerfetto(j), []);
+    const procs = j.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => String((e.args as Record<string, unknown>).name));
+    assert.deepEqual(procs, ['vmalloc (seed 1)', 'percpu-bounce (seed 1)']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

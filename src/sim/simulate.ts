@@ -22,6 +22,7 @@ import { TraceEvent } from '../kernel/trace/events.js';
 import { chance, createPrng, nextInt, Prng } from '../util/prng.js';
 import { MinHeap, Timed } from '../util/heap.js';
 import { COMPONENT_FAMILIES, Scenario, TaskGroupSpec } from '../workload/scenario.js';
+import { TimelineMark, TimelineMeter, TimelineSample } from './timeline-meter.js';
 
 const US = 1000;
 const VALUES_PER_TASK = 7;
@@ -73,6 +74,8 @@ export interface SimOptions {
   cpus?: number;
   version?: string;
   trace?: boolean;
+  /** Record untraced operations (#NM, IPIs, flushes, allocations) and XSTATE bytes over time (result.timeline). */
+  timeline?: boolean;
   /** Stop after this many context switches (benchmarks). */
   maxSwitches?: number;
 }
@@ -101,12 +104,15 @@ export interface SimResult {
   trace: TraceEvent[];
   /** Cycles by category (total, per CPU, per task) when cost figures were given. */
   cycles?: { total: number; byCategory: CategoryCycles; perCpu: CategoryCycles[]; perTask: Record<number, CategoryCycles> };
+  /** With `timeline`: what no tracepoint shows, with the model's clock. */
+  timeline?: { marks: TimelineMark[]; samples: TimelineSample[] };
 }
 
 export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o: SimOptions): SimResult {
   const ncpu = o.cpus ?? sc.cpus;
   const meter = o.figures ? new CostMeter(o.figures) : undefined;
-  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs, meter });
+  const timeline = o.timeline ? new TimelineMeter(meter) : undefined;
+  const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs, meter: timeline ?? meter });
   const rng: Prng = createPrng(o.seed);
   const heap = new MinHeap<Ev>();
   const sims = new Map<number, SimTask>();
@@ -594,7 +600,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     return t ? { ...r, comm: t.comm, contextSwitches: t.switches, saves: t.saves, restores: t.restores, signals: s.signals, runtimeNs: s.runtime } : { ...r, signals: s.signals, runtimeNs: s.runtime };
   });
   if (meter) meter.chargeCacheLines(k.st.counters.cacheLinesDirtied);
+  timeline?.finish(Math.min(now, end), k.st.counters.xstateBytes);
   return {
+    timeline: timeline ? { marks: timeline.marks, samples: timeline.samples } : undefined,
     cycles: meter
       ? { total: meter.totalCycles(), byCategory: { ...meter.total }, perCpu: meter.perCpu.map((c) => ({ ...c })), perTask: Object.fromEntries([...meter.perTask].map(([pid, c]) => [pid, { ...c }])) }
       : undefined,

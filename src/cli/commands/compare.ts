@@ -9,6 +9,9 @@ import { toJson } from '../json.js';
 import { writeCompareReport } from '../../report/compare-files.js';
 import { intOption } from '../options.js';
 import { progress } from '../progress.js';
+import { writeFileSync } from 'node:fs';
+import { simulate } from '../../sim/simulate.js';
+import { combinePerfetto, toPerfetto } from '../../report/perfetto.js';
 
 export function compareCommand(): Command {
   return new Command('compare')
@@ -22,9 +25,10 @@ export function compareCommand(): Command {
     .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
     .option('--costs <file>', 'YAML/JSON overrides of cost figures')
     .option('--out <dir>', 'write SVG and PNG plots and a self-contained report.html there')
+    .option('--perfetto <file>', 'write the first run of every policy set as timelines, one above the other, for ui.perfetto.dev')
     .option('--quiet', 'no progress bar')
     .option('--json', 'machine-readable output')
-    .action(async (o: { scenario: string; policies: string; cpu: string; cpus?: string; runs: string; seed: string; kernel: string; costs?: string; out?: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (o: { scenario: string; policies: string; cpu: string; cpus?: string; runs: string; seed: string; kernel: string; costs?: string; out?: string; perfetto?: string; quiet?: boolean; json?: boolean }) => {
       const sc = resolveScenario(o.scenario);
       const sets = parsePolicySets(o.policies);
       const profile = loadProfile(o.cpu);
@@ -39,6 +43,14 @@ export function compareCommand(): Command {
       if (o.out) {
         const path = await writeCompareReport(o.out, c, `switchlab compare --scenario ${o.scenario} --policies ${o.policies} --cpu ${o.cpu} --runs ${runs} --seed ${seed}`);
         if (!o.json) process.stdout.write(`\nplots and report: ${path}\n`);
+      }
+      if (o.perfetto) {
+        // The first seed of each set again, traced (the model is deterministic: the same run).
+        const parts = sets.map((set, i) => {
+          const r = simulate(profile, set.fpu, sc, { seed, cpus, version: o.kernel, designs: set.designs, trace: true, timeline: true });
+          return toPerfetto(r.trace, { title: set.label, pid: i + 1, processName: `${set.label} (seed ${seed})`, cpus: cpus ?? sc.cpus, startNs: 0, endNs: r.simulatedNs, annotations: r.timeline?.marks, counters: r.timeline?.samples });
+        });
+        writeFileSync(o.perfetto, JSON.stringify(combinePerfetto(`switchlab compare --scenario ${o.scenario} --policies ${o.policies}`, parts)));
       }
     });
 }

@@ -48,11 +48,11 @@ export function simulateCommand(): Command {
       const seed = intOption('--seed', o.seed, 0, 0xffff_ffff);
       const cpus = o.cpus === undefined ? undefined : intOption('--cpus', o.cpus, 1, 1024);
       const designs = linuxDesigns({ xbuf: xbufDesign(o.xbuf), pkru: pkruPolicy(o.pkru), pasid: pasidPolicy(o.pasid) });
-      const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined || o.perfetto !== undefined, designs });
+      const r = simulate(profile, policy, sc, { seed, cpus, version: o.kernel, trace: o.trace !== undefined || o.perfetto !== undefined, timeline: o.perfetto !== undefined, designs });
       if (o.trace) writeFileSync(o.trace, formatFtrace(r.trace));
       if (o.perfetto) {
         const title = `switchlab simulate ${r.scenario} (${r.policy.fpu}) on ${r.cpu}, seed ${r.seed}`;
-        writeFileSync(o.perfetto, JSON.stringify(toPerfetto(r.trace, { title, cpus: cpus ?? sc.cpus, startNs: 0, endNs: r.simulatedNs })));
+        writeFileSync(o.perfetto, JSON.stringify(toPerfetto(r.trace, { title, cpus: cpus ?? sc.cpus, startNs: 0, endNs: r.simulatedNs, annotations: r.timeline?.marks, counters: r.timeline?.samples })));
       }
       process.stdout.write(o.json ? toJson(simulateJson(r)) : simulateText(r));
     });
