@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Errors caused by bad user input (a file, a flag, a field). They carry where the problem is, and the
  * CLI prints them as one line and exits with code 2. Faults of the *modeled* CPU are never exceptions:
@@ -17,5 +19,14 @@ export class InputError extends Error {
   /** The single line the CLI prints. */
   line(): string {
     return this.where ? `${this.where}: ${this.message}` : this.message;
+  }
+}
+
+/** Reads a user-supplied text file; a missing or unreadable one is an InputError naming it and what it was for. */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
   }
 }

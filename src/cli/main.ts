@@ -13,6 +13,7 @@ import { profilesCommand } from './commands/profiles.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { studyCommand } from './commands/study.js';
+import { sweepCommand } from './commands/sweep.js';
 import { stateKindsCommand } from './commands/state-kinds.js';
 import { sigframeCommand } from './commands/sigframe.js';
 
@@ -25,7 +26,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), costsCommand(), studyCommand(), replayCommand(), stateKindsCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), costsCommand(), studyCommand(), sweepCommand(), replayCommand(), stateKindsCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }
@@ -49,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
+
+// Output piped into `head`: a closed pipe ends the command quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -44,7 +44,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../arch/errors.js';
+import { zodLine } from '../util/zod-line.js';
+import { InputError, readInputFile } from '../arch/errors.js';
 import { buildNative } from '../util/native.js';
 
 /** The component sets, smallest first. */
@@ -141,11 +142,6 @@ const CalibrationSchema = z.strictObject({
   notes: z.array(z.string()),
 });
 
-function zodLine(e: z.ZodError): string {
-  const i = e.issues[0];
-  const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
-  return `${path}: ${i.message}`;
-}
 
 /** The "model name" of the first processor in /proc/cpuinfo. */
 function cpuModel(): string {
@@ -209,12 +205,7 @@ export function runCalibration(date: string, options: { quick?: boolean } = {}):
 
 /** Reads a calibration file; a missing, unreadable or malformed file is an InputError naming it. */
 export function loadCalibration(path: string): Calibration {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read calibration (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
-  }
+  const text = readInputFile(path, 'calibration');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

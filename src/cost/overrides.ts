@@ -1,7 +1,6 @@
 /** Cost figures overridden from a YAML or JSON file: `{ "xrstor.base": 140, "ipi.base": 3000 }`. */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../arch/errors.js';
+import { InputError, readInputFile } from '../arch/errors.js';
 import { FIGURE_KEYS, Figures, isFigureKey } from './figures.js';
 
 export type CostOverrides = Partial<Record<(typeof FIGURE_KEYS)[number], number>>;
@@ -24,12 +23,7 @@ export function parseCostOverrides(text: string, where: string): CostOverrides {
 }
 
 export function loadCostOverrides(path: string): CostOverrides {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read cost file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
-  }
+  const text = readInputFile(path, 'cost file');
   return parseCostOverrides(text, path);
 }
 

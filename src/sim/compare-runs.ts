@@ -45,7 +45,7 @@ function spread(xs: number[]): Spread {
   return { min: Math.min(...xs), max: Math.max(...xs), stddev: Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) };
 }
 
-const COUNT_KEYS = ['contextSwitches', 'saves', 'restores', 'restoresSkipped', 'nmTraps', 'signals', 'kernelFpuSections', 'modifiedOptHits', 'msrWrites', 'gpTraps', 'pkruWrites', 'invlpgs', 'pageTableUpdates', 'integrityChecks'] as const;
+export const COUNT_KEYS = ['contextSwitches', 'saves', 'restores', 'restoresSkipped', 'nmTraps', 'signals', 'kernelFpuSections', 'modifiedOptHits', 'msrWrites', 'gpTraps', 'pkruWrites', 'invlpgs', 'pageTableUpdates', 'integrityChecks'] as const;
 
 export interface CompareOptions {
   runs: number;

@@ -3,10 +3,10 @@
  * (unknown fields are refused, errors name the field). Times are in microseconds; ranges are
  * [min, max] drawn uniformly by the seeded PRNG.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../arch/errors.js';
+import { zodLine } from '../util/zod-line.js';
+import { InputError, readInputFile } from '../arch/errors.js';
 
 const range = z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine((r) => r[0] <= r[1], 'min must not exceed max');
 const prob = z.number().min(0).max(1);
@@ -101,11 +101,6 @@ export const ScenarioSchema = z.strictObject({
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type TaskGroupSpec = z.infer<typeof TaskGroup>;
 
-function zodLine(e: z.ZodError): string {
-  const i = e.issues[0];
-  const path = i.path.length ? i.path.join('.') : '(top level)';
-  return `${path}: ${i.message}`;
-}
 
 /** Validates a parsed scenario; `where` names its source in errors. */
 export function validateScenario(raw: unknown, where: string): Scenario {
@@ -120,12 +115,7 @@ export function validateScenario(raw: unknown, where: string): Scenario {
 
 /** Reads a YAML or JSON scenario file. */
 export function loadScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read scenario (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
-  }
+  const text = readInputFile(path, 'scenario');
   let raw: unknown;
   try {
     raw = parseYaml(text);

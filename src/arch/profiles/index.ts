@@ -2,9 +2,9 @@
  * Resolving a `--cpu` argument to profiles: `host`, a built-in name, a file (JSON, InstLatx64 text or
  * `cpuid -r` output, recognized by content) or a directory of such files.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, readInputFile } from '../errors.js';
 import { CpuProfile } from '../profile.js';
 import { builtinProfile, builtinProfiles } from './builtin.js';
 import { profileFromCpuidRaw, looksLikeCpuidRaw } from './cpuid-raw.js';
@@ -17,12 +17,7 @@ export { hostProfile } from './host.js';
 
 /** Parses one profile file by its content. */
 export function profileFromFile(path: string): CpuProfile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
-  }
+  const text = readInputFile(path, 'file');
   const id = basename(path, extname(path));
   if (text.trimStart().startsWith('{')) return profileFromJson(text, path, id);
   if (looksLikeInstlat(text)) return profileFromInstlat(text, path, id);
