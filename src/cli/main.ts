@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../arch/errors.js';
+import { checkCommand } from './commands/check.js';
 import { compareCommand } from './commands/compare.js';
 import { costsCommand } from './commands/costs.js';
 import { cpuCommand } from './commands/cpu.js';
@@ -26,7 +27,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
-  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), costsCommand(), studyCommand(), sweepCommand(), replayCommand(), stateKindsCommand()]) {
+  for (const c of [profilesCommand(), cpuCommand(), layoutCommand(), sigframeCommand(), dmesgCommand(), simulateCommand(), compareCommand(), costsCommand(), studyCommand(), sweepCommand(), checkCommand(), replayCommand(), stateKindsCommand()]) {
     c.exitOverride();
     program.addCommand(c);
   }
@@ -59,7 +60,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // A command may set its own status (check: 1 = a counterexample was found).
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   },
   (e: unknown) => {
     process.stderr.write(`switchlab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

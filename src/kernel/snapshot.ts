@@ -40,16 +40,15 @@ export function cloneState(st: KState): KState {
   return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters }, mms, xbuf };
 }
 
-/** Two independent 32-bit FNV-1a streams (different offset bases) over 32-bit words: a 64-bit digest. */
+/** Two independent 32-bit multiply-xorshift streams over 32-bit words: a 64-bit digest. */
 class Hasher {
   private a = 0x811c9dc5;
   private b = 0x050c5d1f;
   word(v: number): void {
-    for (let k = 0; k < 4; k++) {
-      const byte = (v >>> (8 * k)) & 0xff;
-      this.a = Math.imul(this.a ^ byte, 0x01000193) >>> 0;
-      this.b = Math.imul(this.b ^ byte ^ 0x5a, 0x01000193) >>> 0;
-    }
+    let a = Math.imul(this.a ^ v, 0x01000193);
+    this.a = (a ^ (a >>> 15)) >>> 0;
+    a = Math.imul(this.b ^ (v + 0x9e3779b9), 0x85ebca6b);
+    this.b = (a ^ (a >>> 13)) >>> 0;
   }
   str(s: string): void {
     this.word(s.length);
@@ -60,8 +59,12 @@ class Hasher {
   }
   bytes(b: Uint8Array): void {
     this.word(b.length);
-    for (let i = 0; i + 4 <= b.length; i += 4) this.word(b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
-    for (let i = b.length & ~3; i < b.length; i++) this.word(b[i]);
+    const n = b.length >>> 2;
+    if ((b.byteOffset & 3) === 0) {
+      const w = new Int32Array(b.buffer, b.byteOffset, n);
+      for (let i = 0; i < n; i++) this.word(w[i]);
+    } else for (let i = 0; i < n * 4; i += 4) this.word(b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+    for (let i = n * 4; i < b.length; i++) this.word(b[i]);
   }
   hex(): string {
     return this.a.toString(16).padStart(8, '0') + this.b.toString(16).padStart(8, '0');

@@ -1,0 +1,59 @@
+/** Counterexample files: everything needed to replay a finding, validated on the way back in. */
+import { z } from 'zod';
+import { InputError, readInputFile } from '../arch/errors.js';
+import { zodLine } from '../util/zod-line.js';
+import { CheckConfig, Move, MOVE_KINDS } from './explore.js';
+
+const MoveSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('write'), pid: z.number().int(), comp: z.number().int().min(0).max(63) }),
+  z.strictObject({ op: z.literal('syscall'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('return'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('switch'), cpu: z.number().int().min(0), next: z.number().int() }),
+  z.strictObject({ op: z.literal('kfpu'), cpu: z.number().int().min(0), ctx: z.enum(['task', 'softirq', 'hardirq']) }),
+  z.strictObject({ op: z.literal('migrate'), pid: z.number().int(), cpu: z.number().int().min(0) }),
+]);
+
+export const ConfigSchema = z.strictObject({
+  cpus: z.number().int().min(1).max(8),
+  tasks: z.number().int().min(1).max(8),
+  depth: z.number().int().min(1).max(64),
+  comps: z.array(z.number().int().min(0).max(2)).min(1),
+  moves: z.array(z.enum(MOVE_KINDS)).min(1),
+  maxStates: z.number().int().positive(),
+});
+
+const FileSchema = z.strictObject({
+  format: z.literal('switchlab-check-counterexample'),
+  version: z.literal(1),
+  policy: z.string(),
+  mutant: z.string().optional(),
+  cpu: z.string(),
+  config: ConfigSchema,
+  finding: z.strictObject({ invariant: z.string(), detail: z.string() }),
+  path: z.array(MoveSchema).min(1),
+});
+
+export interface Counterexample {
+  format: 'switchlab-check-counterexample';
+  version: 1;
+  /** The policy checked (a mutant's name when `mutant` is set). */
+  policy: string;
+  mutant?: string;
+  cpu: string;
+  config: CheckConfig;
+  finding: { invariant: string; detail: string };
+  path: Move[];
+}
+
+export function loadCounterexample(path: string): Counterexample {
+  const text = readInputFile(path, 'counterexample');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`not valid JSON: ${(e as Error).message.split('\n')[0]}`, path);
+  }
+  const r = FileSchema.safeParse(raw);
+  if (!r.success) throw new InputError(zodLine(r.error), path);
+  return r.data;
+}

@@ -1,0 +1,301 @@
+/**
+ * The checker's explorer: breadth-first over every interleaving of a small machine's events, within
+ * bounds, from the kernel model's one step function. BFS, so the first counterexample found is a
+ * shortest one. A state is the kernel model's canonical hash plus the oracle's shadow.
+ *
+ * The oracle: each task's shadow holds the token it last wrote to each tracked component (init at
+ * start). Whenever a task returns to user mode it reads every tracked component:
+ *  - integrity: it must see its own last value;
+ *  - confidentiality: a value some other task, or kernel FPU code, wrote is a leak (reported as such).
+ * Every rule the kernel model itself checks (kernel/kernel.ts `violation`) is an invariant too.
+ */
+import { CpuProfile } from '../arch/profile.js';
+import { valueToken } from '../kernel/entry.js';
+import type { FpuPolicy } from '../kernel/fpu/policy.js';
+import { KERNEL_TAG } from '../kernel/kfpu.js';
+import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
+import { cloneState, hashState } from '../kernel/snapshot.js';
+import { KState } from '../kernel/state.js';
+import { KEvent, step } from '../kernel/step.js';
+import type { KfpuContext } from '../kernel/kfpu.js';
+import type { TraceEvent } from '../kernel/trace/events.js';
+
+/** One move of the explorer, in kernel terms. */
+export type Move =
+  | { op: 'write'; pid: number; comp: number }
+  | { op: 'syscall'; pid: number }
+  | { op: 'return'; pid: number }
+  | { op: 'switch'; cpu: number; next: number }
+  | { op: 'kfpu'; cpu: number; ctx: KfpuContext }
+  | { op: 'migrate'; pid: number; cpu: number };
+
+export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate'] as const;
+export type MoveKind = (typeof MOVE_KINDS)[number];
+
+export interface CheckConfig {
+  cpus: number;
+  tasks: number;
+  /** Most moves on a path. */
+  depth: number;
+  /** XSAVE components user code writes and reads (1 = SSE, 2 = AVX). */
+  comps: number[];
+  moves: MoveKind[];
+  /** Stop after this many distinct states (the result says the bound was hit). */
+  maxStates: number;
+}
+
+export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, depth: 12, comps: [1], moves: [...MOVE_KINDS], maxStates: 2_000_000 };
+
+export interface Finding {
+  invariant: string;
+  detail: string;
+  /** The moves from the initial state, shortest first found. */
+  path: Move[];
+}
+
+export interface CheckResult {
+  policy: string;
+  config: CheckConfig;
+  states: number;
+  transitions: number;
+  /** Depth fully explored (== config.depth when no bound was hit). */
+  depthReached: number;
+  exhaustive: boolean;
+  finding?: Finding;
+  seconds: number;
+}
+
+const FIRST_PID = 101;
+const idlePid = (cpu: number): number => -1 - cpu;
+
+/** Two values per task and component, so the state space stays finite: the write toggles between them. */
+const tagOf = (pid: number, which: number): number => pid * 2 + which;
+
+interface Node {
+  st: KState;
+  shadow: Int32Array;
+  inSys: Uint8Array;
+  parent: Node | null;
+  move: Move | null;
+  depth: number;
+}
+
+export class Explorer {
+  readonly k: Kernel;
+  readonly pids: number[];
+  private shadow: Int32Array;
+  private inSys: Uint8Array;
+  private owner = new Map<number, string>();
+  private violations: Violation[] = [];
+  /** When set, the trace events of every step (counterexample stories). */
+  traceOut: TraceEvent[] | null = null;
+
+  constructor(
+    profile: CpuProfile,
+    readonly policy: FpuPolicy,
+    readonly cfg: CheckConfig,
+  ) {
+    this.k = createKernel(profile, policy, { cpus: cfg.cpus, version: '6.18' });
+    this.pids = Array.from({ length: cfg.tasks }, (_, i) => FIRST_PID + i);
+    this.shadow = new Int32Array(cfg.tasks * cfg.comps.length);
+    this.inSys = new Uint8Array(cfg.tasks);
+    for (const [ci, c] of cfg.comps.entries()) {
+      this.owner.set(c * 1e6 + valueToken(this.k, c, KERNEL_TAG), 'kernel FPU code');
+      for (const pid of this.pids) for (const w of [0, 1]) this.owner.set(c * 1e6 + valueToken(this.k, c, tagOf(pid, w)), `task t${pid}`);
+      void ci;
+    }
+    // Each task starts asleep on CPU (i mod cpus), then the first ones run and return to user mode.
+    this.pids.forEach((pid, i) => this.apply({ type: 'spawn', pid, comm: `t${pid}`, kind: 'user', cpu: i % cfg.cpus }));
+    for (const pid of this.pids) this.apply({ type: 'wakeup', pid, by: 0 });
+    for (let c = 0; c < cfg.cpus && c < this.pids.length; c++) {
+      this.apply({ type: 'switch', cpu: c, next: this.pids[c], prevState: 'R' });
+      this.apply({ type: 'return', pid: this.pids[c] });
+    }
+  }
+
+  private apply(ev: KEvent): number {
+    ev.ts = this.k.st.now + 1000;
+    const r = step(this.k, ev, this.traceOut !== null);
+    if (r.violations.length) this.violations.push(...r.violations);
+    if (this.traceOut) this.traceOut.push(...r.trace);
+    return r.observed;
+  }
+
+  private idx(pid: number): number {
+    return pid - FIRST_PID;
+  }
+
+  /** The moves enabled in the current state. */
+  enabled(): Move[] {
+    const out: Move[] = [];
+    const on = new Set(this.cfg.moves);
+    const st = this.k.st;
+    for (const cpu of st.cpus) {
+      const t = st.tasks.get(cpu.curr);
+      const user = t !== undefined && t.kind === 'user';
+      if (user && t.inUser) {
+        if (on.has('write')) for (const comp of this.cfg.comps) out.push({ op: 'write', pid: t.pid, comp });
+        if (on.has('syscall')) out.push({ op: 'syscall', pid: t.pid });
+      }
+      if (user && !t.inUser && on.has('return')) out.push({ op: 'return', pid: t.pid });
+      const inKernel = !user || !t.inUser;
+      if (inKernel && on.has('switch')) {
+        for (const pid of this.pids) {
+          const n = st.tasks.get(pid)!;
+          if (n.run === 'runnable' && n.cpu === cpu.id && pid !== cpu.curr) out.push({ op: 'switch', cpu: cpu.id, next: pid });
+        }
+        if (user) out.push({ op: 'switch', cpu: cpu.id, next: idlePid(cpu.id) });
+      }
+      if (on.has('kfpu-task') && user && !t.inUser) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'task' });
+      if (on.has('kfpu-softirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'softirq' });
+      if (on.has('kfpu-hardirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'hardirq' });
+    }
+    if (on.has('migrate'))
+      for (const pid of this.pids) {
+        const t = st.tasks.get(pid)!;
+        if (t.run !== 'runnable' || st.cpus[t.cpu].curr === pid) continue;
+        for (const cpu of st.cpus) if (cpu.id !== t.cpu) out.push({ op: 'migrate', pid, cpu: cpu.id });
+      }
+    return out;
+  }
+
+  /** Applies a move; returns the first invariant it breaks. */
+  move(m: Move): { invariant: string; detail: string } | null {
+    this.violations = [];
+    switch (m.op) {
+      case 'write': {
+        const i = this.idx(m.pid) * this.cfg.comps.length + this.cfg.comps.indexOf(m.comp);
+        const which = this.shadow[i] === valueToken(this.k, m.comp, tagOf(m.pid, 0)) ? 1 : 0;
+        const tag = tagOf(m.pid, which);
+        this.apply({ type: 'user-write', pid: m.pid, comp: m.comp, tag });
+        this.shadow[i] = valueToken(this.k, m.comp, tag);
+        break;
+      }
+      case 'syscall':
+        this.apply({ type: 'syscall', pid: m.pid, nr: 39 });
+        this.inSys[this.idx(m.pid)] = 1;
+        break;
+      case 'return': {
+        if (this.inSys[this.idx(m.pid)]) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
+        this.inSys[this.idx(m.pid)] = 0;
+        this.apply({ type: 'return', pid: m.pid });
+        const bad = this.observe(m.pid);
+        if (bad) return bad;
+        break;
+      }
+      case 'switch':
+        this.apply({ type: 'switch', cpu: m.cpu, next: m.next, prevState: 'R' });
+        break;
+      case 'kfpu': {
+        // An interrupt from user mode runs its softirq/hardirq FPU section, then exits to user mode
+        // (irqentry_exit_to_user_mode), where the interrupted task's state must come back.
+        const t = this.k.st.tasks.get(this.k.st.cpus[m.cpu].curr);
+        const fromUser = t !== undefined && t.kind === 'user' && t.inUser;
+        this.apply({ type: 'kfpu', cpu: m.cpu, ctx: m.ctx });
+        if (fromUser) {
+          this.apply({ type: 'return', pid: t.pid });
+          const bad = this.observe(t.pid);
+          if (bad) return bad;
+        }
+        break;
+      }
+      case 'migrate':
+        this.apply({ type: 'migrate', pid: m.pid, cpu: m.cpu, on: this.k.st.tasks.get(m.pid)!.cpu });
+        break;
+    }
+    const v = this.violations[0];
+    return v ? { invariant: v.rule, detail: v.detail } : null;
+  }
+
+  /** The task, back in user mode, reads every tracked component: its own last value, nobody else's. */
+  private observe(pid: number): { invariant: string; detail: string } | null {
+    for (const [ci, comp] of this.cfg.comps.entries()) {
+      const seen = this.apply({ type: 'user-read', pid, comp });
+      const want = this.shadow[this.idx(pid) * this.cfg.comps.length + ci];
+      if (seen === want) continue;
+      const who = this.owner.get(comp * 1e6 + seen);
+      const mine = who === `task t${pid}`;
+      if (who !== undefined && !mine)
+        return { invariant: 'confidentiality', detail: `t${pid} returned to user mode and reads component ${comp} = a value written by ${who}, not its own` };
+      return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads component ${comp} = ${mine ? 'an older value of its own' : seen === 0 ? 'init state' : `token ${seen}`}, not the value it last wrote` };
+    }
+    return null;
+  }
+
+  snapshot(parent: Node | null, move: Move | null, depth: number): Node {
+    return { st: cloneState(this.k.st), shadow: this.shadow.slice(), inSys: this.inSys.slice(), parent, move, depth };
+  }
+
+  restore(n: Node): void {
+    this.k.st = cloneState(n.st);
+    this.shadow = n.shadow.slice();
+    this.inSys = n.inSys.slice();
+  }
+
+  key(): string {
+    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.inSys.join('')}`;
+  }
+}
+
+function pathOf(n: Node, last: Move): Move[] {
+  const out: Move[] = [last];
+  for (let p: Node | null = n; p && p.move; p = p.parent) out.push(p.move);
+  return out.reverse();
+}
+
+/** Breadth-first exploration; stops at the first violation (a shortest counterexample) or the bounds. */
+export function explore(profile: CpuProfile, policy: FpuPolicy, cfg: CheckConfig, now: () => number = () => 0): CheckResult {
+  const t0 = now();
+  const x = new Explorer(profile, policy, cfg);
+  const root = x.snapshot(null, null, 0);
+  const seen = new Set<string>([x.key()]);
+  let frontier: Node[] = [root];
+  let transitions = 0;
+  let depthReached = 0;
+  for (let d = 0; d < cfg.depth && frontier.length > 0; d++) {
+    const next: Node[] = [];
+    for (const n of frontier) {
+      x.restore(n);
+      const moves = x.enabled();
+      for (const m of moves) {
+        x.restore(n);
+        transitions++;
+        const bad = x.move(m);
+        if (bad) {
+          return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached: d, exhaustive: false, finding: { ...bad, path: pathOf(n, m) }, seconds: (now() - t0) / 1000 };
+        }
+        const key = x.key();
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (seen.size >= cfg.maxStates) return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached: d, exhaustive: false, seconds: (now() - t0) / 1000 };
+        next.push(x.snapshot(n, m, d + 1));
+      }
+    }
+    frontier = next;
+    depthReached = d + 1;
+  }
+  return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached, exhaustive: true, seconds: (now() - t0) / 1000 };
+}
+
+/** Replays a path from the initial state; returns the violation it reaches (if any) and each move's outcome. */
+export interface ReplayedMove {
+  move: Move;
+  trace: TraceEvent[];
+}
+
+export function replayPath(
+  profile: CpuProfile,
+  policy: FpuPolicy,
+  cfg: CheckConfig,
+  path: readonly Move[],
+): { finding: { invariant: string; detail: string; at: number } | null; steps: ReplayedMove[] } {
+  const x = new Explorer(profile, policy, cfg);
+  const steps: ReplayedMove[] = [];
+  for (const [i, m] of path.entries()) {
+    x.traceOut = [];
+    const bad = x.move(m);
+    steps.push({ move: m, trace: x.traceOut });
+    if (bad) return { finding: { ...bad, at: i }, steps };
+  }
+  return { finding: null, steps };
+}

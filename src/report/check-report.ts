@@ -1,0 +1,48 @@
+/** The checker's output: the bounds and states explored, or a counterexample as a numbered story in kernel terms. */
+import type { CheckConfig, CheckResult, Move, ReplayedMove } from '../check/explore.js';
+import { formatFtraceLine } from '../kernel/trace/ftrace.js';
+
+const COMP_NAMES: Record<number, string> = { 0: 'x87', 1: 'SSE', 2: 'AVX' };
+const task = (pid: number): string => (pid < 0 ? `swapper/${-1 - pid}` : `t${pid}`);
+
+/** One move in kernel terms. */
+export function describeMove(m: Move): string {
+  switch (m.op) {
+    case 'write':
+      return `${task(m.pid)}, in user mode, writes a new value to its ${COMP_NAMES[m.comp] ?? `component ${m.comp}`} registers`;
+    case 'syscall':
+      return `${task(m.pid)} enters the kernel (syscall)`;
+    case 'return':
+      return `${task(m.pid)} returns to user mode (exit_to_user_mode → switch_fpu_return) and reads its registers`;
+    case 'switch':
+      return `CPU${m.cpu}: __schedule() switches to ${task(m.next)} (the previous task stays runnable)`;
+    case 'kfpu':
+      return m.ctx === 'task'
+        ? `CPU${m.cpu}: the current task runs kernel_fpu_begin() … kernel_fpu_end() in task context`
+        : `CPU${m.cpu}: an interrupt runs kernel_fpu_begin() … kernel_fpu_end() in ${m.ctx} context, then returns to the interrupted context`;
+    case 'migrate':
+      return `${task(m.pid)} (runnable, not running) migrates to CPU${m.cpu}`;
+  }
+}
+
+export function boundsLine(c: CheckConfig): string {
+  return `${c.cpus} CPUs, ${c.tasks} tasks, depth ${c.depth}, components ${c.comps.map((i) => COMP_NAMES[i] ?? i).join('+')}, moves ${c.moves.join(' ')}`;
+}
+
+export function checkText(r: CheckResult, label: string): string {
+  const rate = r.seconds > 0 ? `, ${Math.round(r.states / r.seconds).toLocaleString('en-US')} states/s` : '';
+  const head = `check ${label}: ${boundsLine(r.config)}\n${r.states.toLocaleString('en-US')} distinct states, ${r.transitions.toLocaleString('en-US')} transitions, ${r.seconds.toFixed(2)} s${rate}\n`;
+  if (!r.finding) return head + (r.exhaustive ? `no violation: every interleaving up to depth ${r.depthReached} explored\n` : `no violation found, but the state bound was hit at depth ${r.depthReached}: not exhaustive\n`);
+  return head + `VIOLATION of ${r.finding.invariant} after ${r.finding.path.length} moves (breadth-first: no shorter path exists within these bounds)\n`;
+}
+
+/** The numbered story of a counterexample, with the ftrace events each step emitted. */
+export function storyText(steps: readonly ReplayedMove[], finding: { invariant: string; detail: string } | null, withTrace: boolean): string {
+  const out: string[] = [];
+  steps.forEach((s, i) => {
+    out.push(`${String(i + 1).padStart(3)}. ${describeMove(s.move)}`);
+    if (withTrace) for (const e of s.trace) out.push(`       ${formatFtraceLine(e).trim()}`);
+  });
+  if (finding) out.push(`  ✗ ${finding.invariant}: ${finding.detail}`);
+  return out.join('\n') + '\n';
+}
