@@ -11,6 +11,8 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('switch'), cpu: z.number().int().min(0), next: z.number().int() }),
   z.strictObject({ op: z.literal('kfpu'), cpu: z.number().int().min(0), ctx: z.enum(['task', 'softirq', 'hardirq']) }),
   z.strictObject({ op: z.literal('migrate'), pid: z.number().int(), cpu: z.number().int().min(0) }),
+  z.strictObject({ op: z.literal('signal'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('sigreturn'), pid: z.number().int() }),
 ]);
 
 export const ConfigSchema = z.strictObject({

@@ -27,9 +27,11 @@ export type Move =
   | { op: 'return'; pid: number }
   | { op: 'switch'; cpu: number; next: number }
   | { op: 'kfpu'; cpu: number; ctx: KfpuContext }
-  | { op: 'migrate'; pid: number; cpu: number };
+  | { op: 'migrate'; pid: number; cpu: number }
+  | { op: 'signal'; pid: number }
+  | { op: 'sigreturn'; pid: number };
 
-export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate'] as const;
+export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'signal', 'sigreturn'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface CheckConfig {
@@ -44,7 +46,13 @@ export interface CheckConfig {
   maxStates: number;
 }
 
-export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, depth: 12, comps: [1], moves: [...MOVE_KINDS], maxStates: 2_000_000 };
+/** The default bounds: every move but signals (`--moves` adds them; they multiply the space). */
+export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, depth: 12, comps: [1], moves: MOVE_KINDS.filter((m) => m !== 'signal' && m !== 'sigreturn'), maxStates: 2_000_000 };
+
+/** SIGUSR1: the handler runs and returns with rt_sigreturn. */
+const SIGUSR1 = 10;
+/** rt_sigreturn's syscall number. */
+const NR_RT_SIGRETURN = 15;
 
 export interface Finding {
   invariant: string;
@@ -74,6 +82,7 @@ const tagOf = (pid: number, which: number): number => pid * 2 + which;
 interface Node {
   st: KState;
   shadow: Int32Array;
+  saved: Int32Array;
   inSys: Uint8Array;
   parent: Node | null;
   move: Move | null;
@@ -84,6 +93,9 @@ export class Explorer {
   readonly k: Kernel;
   readonly pids: number[];
   private shadow: Int32Array;
+  /** The shadow of the interrupted context while a signal handler runs (one level of frames). */
+  private saved: Int32Array;
+  /** Per task: 0 user/kernel outside a syscall, 1 in a syscall (rt_sigreturn counts). */
   private inSys: Uint8Array;
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
@@ -98,6 +110,7 @@ export class Explorer {
     this.k = createKernel(profile, policy, { cpus: cfg.cpus, version: '6.18' });
     this.pids = Array.from({ length: cfg.tasks }, (_, i) => FIRST_PID + i);
     this.shadow = new Int32Array(cfg.tasks * cfg.comps.length);
+    this.saved = new Int32Array(cfg.tasks * cfg.comps.length);
     this.inSys = new Uint8Array(cfg.tasks);
     for (const [ci, c] of cfg.comps.entries()) {
       this.owner.set(c * 1e6 + valueToken(this.k, c, KERNEL_TAG), 'kernel FPU code');
@@ -138,6 +151,8 @@ export class Explorer {
         if (on.has('syscall')) out.push({ op: 'syscall', pid: t.pid });
       }
       if (user && !t.inUser && on.has('return')) out.push({ op: 'return', pid: t.pid });
+      // rt_sigreturn: a handler running in user mode returns (one level of handlers).
+      if (user && t.inUser && on.has('sigreturn') && t.frames.length > 0) out.push({ op: 'sigreturn', pid: t.pid });
       const inKernel = !user || !t.inUser;
       if (inKernel && on.has('switch')) {
         for (const pid of this.pids) {
@@ -150,6 +165,11 @@ export class Explorer {
       if (on.has('kfpu-softirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'softirq' });
       if (on.has('kfpu-hardirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'hardirq' });
     }
+    if (on.has('signal'))
+      for (const pid of this.pids) {
+        const t = st.tasks.get(pid)!;
+        if (t.pending.length === 0 && t.frames.length === 0) out.push({ op: 'signal', pid });
+      }
     if (on.has('migrate'))
       for (const pid of this.pids) {
         const t = st.tasks.get(pid)!;
@@ -178,7 +198,23 @@ export class Explorer {
       case 'return': {
         if (this.inSys[this.idx(m.pid)]) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
         this.inSys[this.idx(m.pid)] = 0;
-        this.apply({ type: 'return', pid: m.pid });
+        this.returnToUser(m.pid);
+        const bad = this.observe(m.pid);
+        if (bad) return bad;
+        break;
+      }
+      case 'signal':
+        this.apply({ type: 'kill', pid: m.pid, sig: SIGUSR1 });
+        break;
+      case 'sigreturn': {
+        // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame.
+        this.apply({ type: 'syscall', pid: m.pid, nr: NR_RT_SIGRETURN });
+        this.apply({ type: 'sigreturn', pid: m.pid });
+        const n = this.cfg.comps.length;
+        const i = this.idx(m.pid) * n;
+        this.shadow.set(this.saved.subarray(i, i + n), i);
+        this.saved.fill(0, i, i + n);
+        this.returnToUser(m.pid);
         const bad = this.observe(m.pid);
         if (bad) return bad;
         break;
@@ -193,7 +229,7 @@ export class Explorer {
         const fromUser = t !== undefined && t.kind === 'user' && t.inUser;
         this.apply({ type: 'kfpu', cpu: m.cpu, ctx: m.ctx });
         if (fromUser) {
-          this.apply({ type: 'return', pid: t.pid });
+          this.returnToUser(t.pid);
           const bad = this.observe(t.pid);
           if (bad) return bad;
         }
@@ -205,6 +241,19 @@ export class Explorer {
     }
     const v = this.violations[0];
     return v ? { invariant: v.rule, detail: v.detail } : null;
+  }
+
+  /** exit_to_user_mode: a pending signal is delivered there; its handler starts from init state. */
+  private returnToUser(pid: number): void {
+    const t = this.k.st.tasks.get(pid)!;
+    const before = t.frames.length;
+    this.apply({ type: 'return', pid });
+    if (t.frames.length > before) {
+      const n = this.cfg.comps.length;
+      const i = this.idx(pid) * n;
+      this.saved.set(this.shadow.subarray(i, i + n), i);
+      this.shadow.fill(0, i, i + n); // the handler's registers: init state (fpu__clear_user_states)
+    }
   }
 
   /** The task, back in user mode, reads every tracked component: its own last value, nobody else's. */
@@ -223,17 +272,18 @@ export class Explorer {
   }
 
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
-    return { st: cloneState(this.k.st), shadow: this.shadow.slice(), inSys: this.inSys.slice(), parent, move, depth };
+    return { st: cloneState(this.k.st), shadow: this.shadow.slice(), saved: this.saved.slice(), inSys: this.inSys.slice(), parent, move, depth };
   }
 
   restore(n: Node): void {
     this.k.st = cloneState(n.st);
     this.shadow = n.shadow.slice();
+    this.saved = n.saved.slice();
     this.inSys = n.inSys.slice();
   }
 
   key(): string {
-    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.inSys.join('')}`;
+    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}`;
   }
 }
 

@@ -22,6 +22,10 @@ export function describeMove(m: Move): string {
         : `CPU${m.cpu}: an interrupt runs kernel_fpu_begin() … kernel_fpu_end() in ${m.ctx} context, then returns to the interrupted context`;
     case 'migrate':
       return `${task(m.pid)} (runnable, not running) migrates to CPU${m.cpu}`;
+    case 'signal':
+      return `SIGUSR1 is queued for ${task(m.pid)} (delivered at its next return to user mode: the handler starts from init state)`;
+    case 'sigreturn':
+      return `${task(m.pid)}'s handler calls rt_sigreturn: the kernel restores the interrupted registers from the signal frame, then returns to user mode`;
   }
 }
 
