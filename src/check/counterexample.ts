@@ -13,6 +13,7 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('migrate'), pid: z.number().int(), cpu: z.number().int().min(0) }),
   z.strictObject({ op: z.literal('signal'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('sigreturn'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('exec'), pid: z.number().int() }),
 ]);
 
 export const ConfigSchema = z.strictObject({

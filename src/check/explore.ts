@@ -29,9 +29,10 @@ export type Move =
   | { op: 'kfpu'; cpu: number; ctx: KfpuContext }
   | { op: 'migrate'; pid: number; cpu: number }
   | { op: 'signal'; pid: number }
-  | { op: 'sigreturn'; pid: number };
+  | { op: 'sigreturn'; pid: number }
+  | { op: 'exec'; pid: number };
 
-export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'signal', 'sigreturn'] as const;
+export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'signal', 'sigreturn', 'exec'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface CheckConfig {
@@ -151,6 +152,8 @@ export class Explorer {
         if (on.has('syscall')) out.push({ op: 'syscall', pid: t.pid });
       }
       if (user && !t.inUser && on.has('return')) out.push({ op: 'return', pid: t.pid });
+      // The task's system call is execve(): the new program must start from init state.
+      if (user && !t.inUser && on.has('exec') && this.inSys[this.idx(t.pid)] === 1 && t.frames.length === 0) out.push({ op: 'exec', pid: t.pid });
       // rt_sigreturn: a handler running in user mode returns (one level of handlers).
       if (user && t.inUser && on.has('sigreturn') && t.frames.length > 0) out.push({ op: 'sigreturn', pid: t.pid });
       const inKernel = !user || !t.inUser;
@@ -206,6 +209,12 @@ export class Explorer {
       case 'signal':
         this.apply({ type: 'kill', pid: m.pid, sig: SIGUSR1 });
         break;
+      case 'exec': {
+        this.apply({ type: 'exec', pid: m.pid, filename: '/bin/true' });
+        const n = this.cfg.comps.length;
+        this.shadow.fill(0, this.idx(m.pid) * n, this.idx(m.pid) * n + n);
+        break;
+      }
       case 'sigreturn': {
         // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame.
         this.apply({ type: 'syscall', pid: m.pid, nr: NR_RT_SIGRETURN });

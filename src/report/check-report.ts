@@ -24,6 +24,8 @@ export function describeMove(m: Move): string {
       return `${task(m.pid)} (runnable, not running) migrates to CPU${m.cpu}`;
     case 'signal':
       return `SIGUSR1 is queued for ${task(m.pid)} (delivered at its next return to user mode: the handler starts from init state)`;
+    case 'exec':
+      return `${task(m.pid)}'s system call is execve(): fpu_flush_thread() resets its state for the new program (still in the kernel)`;
     case 'sigreturn':
       return `${task(m.pid)}'s handler calls rt_sigreturn: the kernel restores the interrupted registers from the signal frame, then returns to user mode`;
   }
