@@ -81,7 +81,8 @@ const idlePid = (cpu: number): number => -1 - cpu;
 const tagOf = (pid: number, which: number): number => pid * 2 + which;
 
 interface Node {
-  st: KState;
+  /** Null once the last move from the node has taken it over. */
+  st: KState | null;
   shadow: Int32Array;
   saved: Int32Array;
   inSys: Uint8Array;
@@ -280,12 +281,18 @@ export class Explorer {
     return null;
   }
 
+  /** The current state as a node. The node takes the state over: call `restore` before the next move. */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
-    return { st: cloneState(this.k.st), shadow: this.shadow.slice(), saved: this.saved.slice(), inSys: this.inSys.slice(), parent, move, depth };
+    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, parent, move, depth };
   }
 
-  restore(n: Node): void {
-    this.k.st = cloneState(n.st);
+  /** Makes `n`'s state current: a copy, or with `last` (no further move from `n`) the node's own. */
+  restore(n: Node, last = false): void {
+    if (!n.st) throw new Error('explorer: node state already consumed');
+    if (last) {
+      this.k.st = n.st;
+      n.st = null;
+    } else this.k.st = cloneState(n.st);
     this.shadow = n.shadow.slice();
     this.saved = n.saved.slice();
     this.inSys = n.inSys.slice();
@@ -316,8 +323,9 @@ export function explore(profile: CpuProfile, policy: FpuPolicy, cfg: CheckConfig
     for (const n of frontier) {
       x.restore(n);
       const moves = x.enabled();
-      for (const m of moves) {
-        x.restore(n);
+      for (const [i, m] of moves.entries()) {
+        // The first move runs on the copy enabled() looked at; the last one takes the node's own state.
+        if (i > 0) x.restore(n, i === moves.length - 1);
         transitions++;
         const bad = x.move(m);
         if (bad) {
