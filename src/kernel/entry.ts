@@ -6,6 +6,7 @@
  */
 import { charge } from './meter.js';
 import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers.js';
+import type { Fault } from '../arch/xsave/fault.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
 import { emit, violation } from './kernel.js';
@@ -112,6 +113,23 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
 }
 
 /**
+ * exc_device_not_available for a user access that faulted with `f`: an armed XFD component's first
+ * use (handle_xfd_event: 'retry' once the buffer grew, 'signalled' when SIGILL was sent) or CR0.TS
+ * (the lazy-era policy: 'retry', or 'unhandled'). 'other': not a #NM the FPU code handles.
+ */
+function deviceNotAvailable(k: Kernel, cpu: Cpu, t: Task, f: Fault): 'retry' | 'signalled' | 'unhandled' | 'other' {
+  const xfd = f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0;
+  if (!xfd && !(f.vector === '#NM' && cpu.xs.cr0Ts)) return 'other';
+  k.st.counters.nmTraps++;
+  charge(k, cpu, 'nm-trap');
+  cpu.xs.cpl = 0;
+  const ok = xfd ? handleXfdEvent(k, cpu, t) : k.policy.deviceNotAvailable(k, cpu, t);
+  cpu.xs.cpl = 3;
+  if (ok) return 'retry';
+  return xfd ? 'signalled' : 'unhandled';
+}
+
+/**
  * User code writes value `tag` into component i (an AVX instruction, a TILELOADD, …). A #NM from
  * CR0.TS goes to the policy (lazy era) and the instruction is retried; returns false when the task
  * could not run it (no FPU handling for the trap: the model records a violation).
@@ -122,25 +140,10 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
   for (let attempt = 0; attempt < 3; attempt++) {
     const f = writeComponent(cpu.xs, i, tok);
     if (!f) return true;
-    if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
-      // exc_device_not_available → handle_xfd_event (first use of AMX)
-      k.st.counters.nmTraps++;
-      charge(k, cpu, 'nm-trap');
-      cpu.xs.cpl = 0;
-      const retry = handleXfdEvent(k, cpu, t);
-      cpu.xs.cpl = 3;
-      if (!retry) return false;
-      continue;
-    }
-    if (f.vector === '#NM' && cpu.xs.cr0Ts) {
-      k.st.counters.nmTraps++;
-      charge(k, cpu, 'nm-trap');
-      cpu.xs.cpl = 0;
-      const handled = k.policy.deviceNotAvailable(k, cpu, t);
-      cpu.xs.cpl = 3;
-      if (!handled) break;
-      continue;
-    }
+    const nm = deviceNotAvailable(k, cpu, t, f);
+    if (nm === 'retry') continue;
+    if (nm === 'signalled') return false;
+    if (nm === 'unhandled') break;
     violation(k, 'user-fpu-fault', `${f.vector} on user write of component ${i}: ${f.reason}`, cpu.id, t.pid);
     return false;
   }
@@ -157,24 +160,10 @@ export function userRead(k: Kernel, t: Task, i: number): number {
   for (let attempt = 0; attempt < 3; attempt++) {
     const f = accessCheck(cpu.xs, i);
     if (!f) return cpu.xs.tok[i];
-    if (f.vector === '#NM' && !cpu.xs.cr0Ts && (cpu.xs.xfdErrLo | cpu.xs.xfdErrHi) !== 0) {
-      k.st.counters.nmTraps++;
-      charge(k, cpu, 'nm-trap');
-      cpu.xs.cpl = 0;
-      const retry = handleXfdEvent(k, cpu, t);
-      cpu.xs.cpl = 3;
-      if (!retry) return -1;
-      continue;
-    }
-    if (f.vector === '#NM' && cpu.xs.cr0Ts) {
-      k.st.counters.nmTraps++;
-      charge(k, cpu, 'nm-trap');
-      cpu.xs.cpl = 0;
-      const handled = k.policy.deviceNotAvailable(k, cpu, t);
-      cpu.xs.cpl = 3;
-      if (!handled) break;
-      continue;
-    }
+    const nm = deviceNotAvailable(k, cpu, t, f);
+    if (nm === 'retry') continue;
+    if (nm === 'signalled') return -1;
+    if (nm === 'unhandled') break;
     violation(k, 'user-fpu-fault', `${f.vector} on user read of component ${i}: ${f.reason}`, cpu.id, t.pid);
     return -1;
   }

@@ -3,6 +3,9 @@ import { charge } from '../../kernel/meter.js';
 import { createArea, XsaveArea } from '../../arch/xsave/area.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { Cpu } from '../../kernel/state.js';
+import type { XbufDesign } from '../../kernel/designs.js';
+import { accountAlloc, accountFree } from '../../kernel/fpu/dynamic.js';
+import { newFpstate } from '../../kernel/task.js';
 
 export const PAGE_SIZE = 4096;
 
@@ -50,3 +53,16 @@ export function perCpuArea(k: Kernel, cpu: Cpu, base: number): XsaveArea {
   }
   return a;
 }
+
+/** The page-array designs' allocation: alloc_pages of the pages, no vmap (so no purge at free). */
+export const pageArray: Pick<XbufDesign, 'allocate' | 'free'> = {
+  allocate(k, cpu, _t, size) {
+    accountAlloc(k, size);
+    charge(k, cpu, 'page-alloc', size);
+    return newFpstate(k, size, true);
+  },
+  free(k, cpu, fps) {
+    accountFree(k, fps.size);
+    charge(k, cpu, 'page-alloc', 0); // __free_pages: no vmap, no purge
+  },
+};

@@ -8,11 +8,9 @@
 import { charge } from '../../kernel/meter.js';
 import type { XbufDesign } from '../../kernel/designs.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { accountAlloc, accountFree } from '../../kernel/fpu/dynamic.js';
 import { xrstorFrom, xsaveInto } from '../../kernel/fpu/core.js';
-import { newFpstate } from '../../kernel/task.js';
 import { Cpu, FpState } from '../../kernel/state.js';
-import { pagesOf } from './common.js';
+import { pageArray, pagesOf } from './common.js';
 
 const WINDOW_BASE = 0x6_0000_0000;
 
@@ -35,15 +33,7 @@ function throughWindow(k: Kernel, cpu: Cpu, fps: FpState, op: () => void): void 
 export const kmapWindow: XbufDesign = {
   name: 'kmap-window',
   models: 'seed 000 option 4: scattered pages mapped into a per-CPU window around each XSAVES/XRSTORS, local INVLPG',
-  allocate(k, cpu, _t, size) {
-    accountAlloc(k, size);
-    charge(k, cpu, 'page-alloc', size); // alloc_pages for the page array: no vmap
-    return newFpstate(k, size, true);
-  },
-  free(k, cpu, fps) {
-    accountFree(k, fps.size);
-    charge(k, cpu, 'page-alloc', 0); // __free_pages: no vmap, no purge
-  },
+  ...pageArray,
   save(k, cpu, fps, t) {
     throughWindow(k, cpu, fps, () => xsaveInto(k, cpu, fps, fps.area, t));
   },

@@ -7,25 +7,15 @@
 import { charge } from '../../kernel/meter.js';
 import { writeAreaBytes } from '../../arch/xsave/area.js';
 import type { XbufDesign } from '../../kernel/designs.js';
-import { accountAlloc, accountFree } from '../../kernel/fpu/dynamic.js';
 import { xrstorFrom, xsaveInto } from '../../kernel/fpu/core.js';
-import { newFpstate } from '../../kernel/task.js';
-import { perCpuArea } from './common.js';
+import { pageArray, perCpuArea } from './common.js';
 
 const BOUNCE_BASE = 0x7_0000_0000;
 
 export const percpuBounce: XbufDesign = {
   name: 'percpu-bounce',
   models: 'seed 000 option 3: page array + per-CPU contiguous bounce buffer, memcpy each way',
-  allocate(k, cpu, _t, size) {
-    accountAlloc(k, size);
-    charge(k, cpu, 'page-alloc', size); // alloc_pages for the page array: no vmap
-    return newFpstate(k, size, true);
-  },
-  free(k, cpu, fps) {
-    accountFree(k, fps.size);
-    charge(k, cpu, 'page-alloc', 0); // __free_pages: no vmap, no purge
-  },
+  ...pageArray,
   save(k, cpu, fps, t) {
     const bounce = perCpuArea(k, cpu, BOUNCE_BASE);
     xsaveInto(k, cpu, fps, bounce, t);
