@@ -72,11 +72,12 @@ const CONFIG = {
   range: { category: { scheme: SCHEME } },
 };
 
-function size(s: PlotSize): { width: number; height: number } {
+/** What every chart starts with: schema, title, size (validated) and the shared look. */
+function frame(title: string, s: PlotSize) {
   const width = s.width ?? DEFAULT_WIDTH;
   const height = s.height ?? DEFAULT_HEIGHT;
   if (!(width > 0 && height > 0)) throw new RangeError(`plot size must be positive, got ${width}x${height}`);
-  return { width, height };
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width, height, config: CONFIG };
 }
 
 function finite(v: number, what: string): number {
@@ -132,7 +133,7 @@ function barRows(spec: BarChartSpec): BarRow[] {
  */
 export function barChart(spec: BarChartSpec): VegaLiteSpec {
   checkBars(spec);
-  const { width, height } = size(spec);
+  const head = frame(spec.title, spec);
   const rows = barRows(spec);
   const x = {
     field: 'category',
@@ -144,11 +145,7 @@ export function barChart(spec: BarChartSpec): VegaLiteSpec {
   const xOffset = { field: 'series', type: 'nominal' as const, sort: spec.series.map((s) => s.name) };
   const withErrors = spec.series.some((s) => s.errors !== undefined);
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: spec.title,
-    width,
-    height,
-    config: CONFIG,
+    ...head,
     data: { values: rows },
     encoding: { x, xOffset },
     layer: [
@@ -181,7 +178,7 @@ export function barChart(spec: BarChartSpec): VegaLiteSpec {
  */
 export function stackedBar(spec: BarChartSpec): VegaLiteSpec {
   checkBars(spec);
-  const { width, height } = size(spec);
+  const head = frame(spec.title, spec);
   const rows = barRows(spec).map((r) => ({
     category: r.category,
     series: r.series,
@@ -190,11 +187,7 @@ export function stackedBar(spec: BarChartSpec): VegaLiteSpec {
   }));
   const names = spec.series.map((s) => s.name);
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: spec.title,
-    width,
-    height,
-    config: CONFIG,
+    ...head,
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
@@ -220,15 +213,11 @@ export function distribution(spec: DistributionSpec): VegaLiteSpec {
   if (spec.samples.length === 0) throw new RangeError(`${spec.title}: no samples`);
   spec.samples.forEach((s) => finite(s.value, `${spec.title}: sample of ${s.series}`));
   const series = [...new Set(spec.samples.map((s) => s.series))];
-  const { width, height } = size({ width: spec.width, height: spec.height ?? Math.min(DEFAULT_HEIGHT * 2, Math.max(100, 44 * series.length)) });
+  const head = frame(spec.title, { width: spec.width, height: spec.height ?? Math.min(DEFAULT_HEIGHT * 2, Math.max(100, 44 * series.length)) });
   const y = { field: 'series', type: 'nominal' as const, sort: series, title: null, axis: { labelLimit: 200 } };
   const x = { field: 'value', type: 'quantitative' as const, title: spec.xLabel, scale: { zero: false } };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: spec.title,
-    width,
-    height,
-    config: CONFIG,
+    ...head,
     data: { values: spec.samples.map((s) => ({ series: s.series, value: s.value })) },
     layer: [
       {
@@ -253,17 +242,13 @@ export function linePlot(spec: LinePlotSpec): VegaLiteSpec {
     if (spec.logX === true && p.x <= 0) throw new InputError(`a log x axis needs x > 0, got ${p.x} (${p.series})`, `plot "${spec.title}"`);
     if (spec.logY === true && p.y <= 0) throw new InputError(`a log y axis needs y > 0, got ${p.y} (${p.series})`, `plot "${spec.title}"`);
   }
-  const { width, height } = size(spec);
+  const head = frame(spec.title, spec);
   const series = [...new Set(spec.points.map((p) => p.series))];
   // On a log axis Vega labels only 1..9 x 10^k; a sweep's own parameter values read better.
   const xs = [...new Set(spec.points.map((p) => p.x))].sort((a, b) => a - b);
   const xAxis = spec.logX === true && xs.length <= 16 ? { axis: { values: xs, grid: true } } : {};
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: spec.title,
-    width,
-    height,
-    config: CONFIG,
+    ...head,
     data: { values: spec.points.map((p) => ({ series: p.series, x: p.x, y: p.y })) },
     mark: { type: 'line', point: true, strokeWidth: 1.75 },
     encoding: {
