@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinProfile } from '../src/arch/profiles/builtin.js';
 import { DEFAULT_CONFIG, explore, replayPath } from '../src/check/explore.js';
-import { MUTANTS, mutant } from '../src/check/mutants/index.js';
+import { MUTANTS, mutant, mutantConfig } from '../src/check/mutants/index.js';
 import { deferred } from '../src/policies/fpu/deferred.js';
 import { eager } from '../src/policies/fpu/eager.js';
 import { assertBadInput, runCli } from './helpers/cli.js';
@@ -17,7 +17,7 @@ const zen4 = builtinProfile('zen4')!;
 
 test('deferred and eager keep every task’s state intact and private: every interleaving of the default bounds', () => {
   for (const p of [deferred, eager]) {
-    const r = explore(zen4, p, DEFAULT_CONFIG);
+    const r = explore(zen4, { policy: p }, DEFAULT_CONFIG);
     assert.equal(r.finding, undefined, `${p.name}: ${r.finding?.detail}`);
     assert.equal(r.exhaustive, true);
     assert.equal(r.depthReached, DEFAULT_CONFIG.depth);
@@ -27,31 +27,31 @@ test('deferred and eager keep every task’s state intact and private: every int
 
 test('every mutant is found with a shortest path: the stale owner in one move, exec with a migration in the middle in 11 (catalogue F3), last_cpu ignored in 4', () => {
   for (const m of MUTANTS) {
-    const r = explore(zen4, m.policy, DEFAULT_CONFIG);
+    const r = explore(zen4, m, mutantConfig(m));
     assert.ok(r.finding, `${m.name} not found`);
     // Replaying the path reaches the same violation at its last move.
-    const rep = replayPath(zen4, m.policy, DEFAULT_CONFIG, r.finding.path);
+    const rep = replayPath(zen4, m, mutantConfig(m), r.finding.path);
     assert.equal(rep.finding?.invariant, r.finding.invariant);
     assert.equal(rep.finding?.at, r.finding.path.length - 1);
   }
-  const a = explore(zen4, mutant('deferred-kfpu-keeps-owner')!.policy, DEFAULT_CONFIG).finding!;
+  const a = explore(zen4, mutant('deferred-kfpu-keeps-owner')!, DEFAULT_CONFIG).finding!;
   assert.equal(a.invariant, 'confidentiality');
   assert.equal(a.path.length, 1);
   // F3 as its commit message tells it: exec preempted, migrated, flushed on CPU1, back on CPU0, restore skipped.
-  const f3 = explore(zen4, mutant('deferred-exec-drop')!.policy, DEFAULT_CONFIG).finding!;
+  const f3 = explore(zen4, mutant('deferred-exec-drop')!, DEFAULT_CONFIG).finding!;
   assert.equal(f3.invariant, 'integrity');
   assert.deepEqual(
     f3.path.map((m) => m.op),
     ['write', 'syscall', 'switch', 'syscall', 'migrate', 'switch', 'exec', 'switch', 'migrate', 'switch', 'return'],
   );
-  assert.equal(explore(zen4, mutant('deferred-exec-drop')!.policy, { ...DEFAULT_CONFIG, depth: 10 }).finding, undefined, 'no shorter path');
-  assert.equal(explore(zen4, mutant('deferred-no-last-cpu')!.policy, DEFAULT_CONFIG).finding!.path.length, 4);
+  assert.equal(explore(zen4, mutant('deferred-exec-drop')!, { ...DEFAULT_CONFIG, depth: 10 }).finding, undefined, 'no shorter path');
+  assert.equal(explore(zen4, mutant('deferred-no-last-cpu')!, DEFAULT_CONFIG).finding!.path.length, 4);
   // Without exec, ignoring last_cpu needs a 12-move migration round trip, and nothing shorter exists.
   const noExec = { ...DEFAULT_CONFIG, moves: DEFAULT_CONFIG.moves.filter((m) => m !== 'exec') };
-  const b = explore(zen4, mutant('deferred-no-last-cpu')!.policy, noExec).finding!;
+  const b = explore(zen4, mutant('deferred-no-last-cpu')!, noExec).finding!;
   assert.equal(b.invariant, 'integrity');
   assert.equal(b.path.length, 12);
-  assert.equal(explore(zen4, mutant('deferred-no-last-cpu')!.policy, { ...noExec, depth: 11 }).finding, undefined);
+  assert.equal(explore(zen4, mutant('deferred-no-last-cpu')!, { ...noExec, depth: 11 }).finding, undefined);
 });
 
 test('check CLI: 0 for a proof, 1 with a replayable counterexample, 2 for bad input', () => {
@@ -99,12 +99,12 @@ test('signals in the explorer: the handler starts from init state, rt_sigreturn 
     { op: 'sigreturn', pid: 101 }, // back to the value written before the signal
   ] as const;
   for (const p of [deferred, eager, lazyTs, rfc2016]) {
-    const r = replayPath(zen4, p, cfg, path);
+    const r = replayPath(zen4, { policy: p }, cfg, path);
     assert.equal(r.finding, null, `${p.name}: ${r.finding?.detail}`);
     assert.ok(r.steps[3].trace.some((e) => e.name === 'signal_deliver'), `${p.name}: the signal is delivered on return`);
   }
   // Every interleaving with signals to depth 7 is clean for deferred.
-  const r = explore(zen4, deferred, { ...cfg, depth: 7 });
+  const r = explore(zen4, { policy: deferred }, { ...cfg, depth: 7 });
   assert.equal(r.finding, undefined, r.finding?.detail);
   assert.ok(r.exhaustive);
 });

@@ -30,6 +30,7 @@ const FileSchema = z.strictObject({
   version: z.literal(1),
   policy: z.string(),
   mutant: z.string().optional(),
+  designs: z.strictObject({ xbuf: z.string().optional(), pkru: z.string().optional(), pasid: z.string().optional() }).optional(),
   cpu: z.string(),
   config: ConfigSchema,
   finding: z.strictObject({ invariant: z.string(), detail: z.string() }),
@@ -42,10 +43,18 @@ export interface Counterexample {
   /** The policy checked (a mutant's name when `mutant` is set). */
   policy: string;
   mutant?: string;
+  /** The designs checked beside the policy, by name (a mutant brings its own). */
+  designs?: DesignNames;
   cpu: string;
   config: CheckConfig;
   finding: { invariant: string; detail: string };
   path: Move[];
+}
+
+export interface DesignNames {
+  xbuf?: string;
+  pkru?: string;
+  pasid?: string;
 }
 
 export function loadCounterexample(path: string): Counterexample {

@@ -12,6 +12,7 @@
 import { CpuProfile } from '../arch/profile.js';
 import { valueToken } from '../kernel/entry.js';
 import type { FpuPolicy } from '../kernel/fpu/policy.js';
+import type { Designs } from '../kernel/designs.js';
 import { KERNEL_TAG } from '../kernel/kfpu.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { cloneState, hashState } from '../kernel/snapshot.js';
@@ -74,6 +75,13 @@ export interface CheckResult {
   seconds: number;
 }
 
+/** What is checked: an FPU policy and the design alternatives beside it (a mutant is one too). */
+export interface Target {
+  policy: FpuPolicy;
+  /** Buffer design, PKRU and PASID policies; missing ones are not modeled. */
+  designs?: Partial<Designs>;
+}
+
 const FIRST_PID = 101;
 const idlePid = (cpu: number): number => -1 - cpu;
 
@@ -106,10 +114,10 @@ export class Explorer {
 
   constructor(
     profile: CpuProfile,
-    readonly policy: FpuPolicy,
+    readonly target: Target,
     readonly cfg: CheckConfig,
   ) {
-    this.k = createKernel(profile, policy, { cpus: cfg.cpus, version: '6.18' });
+    this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: '6.18', designs: target.designs });
     this.pids = Array.from({ length: cfg.tasks }, (_, i) => FIRST_PID + i);
     this.shadow = new Int32Array(cfg.tasks * cfg.comps.length);
     this.saved = new Int32Array(cfg.tasks * cfg.comps.length);
@@ -310,9 +318,10 @@ function pathOf(n: Node, last: Move): Move[] {
 }
 
 /** Breadth-first exploration; stops at the first violation (a shortest counterexample) or the bounds. */
-export function explore(profile: CpuProfile, policy: FpuPolicy, cfg: CheckConfig, now: () => number = () => 0): CheckResult {
+export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, now: () => number = () => 0): CheckResult {
   const t0 = now();
-  const x = new Explorer(profile, policy, cfg);
+  const policy = target.policy;
+  const x = new Explorer(profile, target, cfg);
   const root = x.snapshot(null, null, 0);
   const seen = new Set<string>([x.key()]);
   let frontier: Node[] = [root];
@@ -352,11 +361,11 @@ export interface ReplayedMove {
 
 export function replayPath(
   profile: CpuProfile,
-  policy: FpuPolicy,
+  target: Target,
   cfg: CheckConfig,
   path: readonly Move[],
 ): { finding: { invariant: string; detail: string; at: number } | null; steps: ReplayedMove[] } {
-  const x = new Explorer(profile, policy, cfg);
+  const x = new Explorer(profile, target, cfg);
   const steps: ReplayedMove[] = [];
   for (const [i, m] of path.entries()) {
     x.traceOut = [];

@@ -3,11 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../arch/errors.js';
 import { loadProfile } from '../../arch/profiles/index.js';
-import { CheckConfig, DEFAULT_CONFIG, explore, MOVE_KINDS, MoveKind, replayPath } from '../../check/explore.js';
-import { Counterexample, loadCounterexample } from '../../check/counterexample.js';
-import { mutant, MUTANTS } from '../../check/mutants/index.js';
+import { CheckConfig, DEFAULT_CONFIG, explore, MOVE_KINDS, MoveKind, replayPath, Target } from '../../check/explore.js';
+import { Counterexample, DesignNames, loadCounterexample } from '../../check/counterexample.js';
+import { mutant, mutantConfig, MUTANTS } from '../../check/mutants/index.js';
 import { fpuPolicy } from '../../policies/fpu/index.js';
-import type { FpuPolicy } from '../../kernel/fpu/policy.js';
+import { pasidPolicy } from '../../policies/pasid/index.js';
+import { pkruPolicy } from '../../policies/pkru/index.js';
+import { xbufDesign } from '../../policies/xbuf/index.js';
 import { formatFtrace } from '../../kernel/trace/ftrace.js';
 import { checkText, storyText } from '../../report/check-report.js';
 import { toJson } from '../json.js';
@@ -17,6 +19,9 @@ interface Opts {
   policy: string;
   mutant?: string;
   allMutants?: boolean;
+  xbuf?: string;
+  pkru?: string;
+  pasid?: string;
   cpu: string;
   cpus: string;
   tasks: string;
@@ -30,11 +35,16 @@ interface Opts {
   json?: boolean;
 }
 
-function policyFor(o: { policy: string; mutant?: string }): { policy: FpuPolicy; label: string } {
-  if (o.mutant === undefined) return { policy: fpuPolicy(o.policy), label: o.policy };
+/** The policy and designs checked, a label for reports, and the mutant's own bounds (if any). */
+function targetFor(o: { policy: string; mutant?: string } & DesignNames): { target: Target; label: string; config?: Partial<CheckConfig> } {
+  if (o.mutant === undefined) {
+    const designs = { xbuf: o.xbuf ? xbufDesign(o.xbuf) : null, pkru: o.pkru ? pkruPolicy(o.pkru) : null, pasid: o.pasid ? pasidPolicy(o.pasid) : null };
+    const extra = (['xbuf', 'pkru', 'pasid'] as const).filter((d) => o[d]).map((d) => `${d} ${o[d]}`);
+    return { target: { policy: fpuPolicy(o.policy), designs }, label: [o.policy, ...extra].join(', ') };
+  }
   const m = mutant(o.mutant);
   if (!m) throw new InputError(`unknown mutant '${o.mutant}' (known: ${MUTANTS.map((x) => x.name).join(', ')})`, '--mutant');
-  return { policy: m.policy, label: `${m.name} (mutant of ${m.of})` };
+  return { target: m, label: `${m.name} (mutant of ${m.of})`, config: m.config };
 }
 
 function configFrom(o: Opts): CheckConfig {
@@ -57,6 +67,9 @@ export function checkCommand(): Command {
     .option('--policy <name>', 'FPU policy: deferred, eager, lazy-ts, rfc-2016', 'deferred')
     .option('--mutant <name>', `a policy with a historical bug put back: ${MUTANTS.map((m) => m.name).join(', ')}`)
     .option('--all-mutants', 'check every mutant; each must be found')
+    .option('--xbuf <design>', 'AMX buffer design checked beside the policy: vmalloc, vmalloc-cache, percpu-bounce, kmap-window')
+    .option('--pkru <policy>', 'PKRU policy checked beside it: eager, in-xstate')
+    .option('--pasid <policy>', 'PASID policy checked beside it: gp-fixup, switch-mm, switch-mm-cmp, ipi-all')
     .option('--cpu <profile>', 'CPU profile', 'zen4')
     .option('--cpus <n>', 'CPUs', String(DEFAULT_CONFIG.cpus))
     .option('--tasks <n>', 'user tasks', String(DEFAULT_CONFIG.tasks))
@@ -71,8 +84,8 @@ export function checkCommand(): Command {
     .action((o: Opts) => {
       if (o.replay) {
         const cx = loadCounterexample(o.replay);
-        const { policy, label } = policyFor({ policy: cx.policy, mutant: cx.mutant });
-        const r = replayPath(loadProfile(cx.cpu), policy, cx.config, cx.path);
+        const { target, label } = targetFor({ policy: cx.policy, mutant: cx.mutant, ...cx.designs });
+        const r = replayPath(loadProfile(cx.cpu), target, cx.config, cx.path);
         if (o.json) process.stdout.write(toJson({ policy: label, reproduced: r.finding !== null, finding: r.finding, steps: r.steps.length }));
         else {
           process.stdout.write(`replay of ${o.replay}: ${label} on ${cx.cpu}, ${cx.path.length} moves\n`);
@@ -86,7 +99,7 @@ export function checkCommand(): Command {
       const profile = loadProfile(o.cpu);
       if (o.allMutants) {
         const rows = MUTANTS.map((m) => {
-          const r = explore(profile, m.policy, cfg, () => performance.now());
+          const r = explore(profile, m, mutantConfig(m, cfg), () => performance.now());
           return { name: m.name, of: m.of, bug: m.bug, found: r.finding !== undefined, seconds: Number(r.seconds.toFixed(3)), steps: r.finding?.path.length ?? null, invariant: r.finding?.invariant ?? null, states: r.states };
         });
         if (o.json) process.stdout.write(toJson({ config: cfg, mutants: rows }));
@@ -94,15 +107,16 @@ export function checkCommand(): Command {
         process.exitCode = rows.every((r) => r.found) ? 0 : 1;
         return;
       }
-      const { policy, label } = policyFor(o);
-      const r = explore(profile, policy, cfg, () => performance.now());
+      const { target, label, config } = targetFor(o);
+      const cfg1 = { ...cfg, ...config };
+      const r = explore(profile, target, cfg1, () => performance.now());
       let story = '';
       if (r.finding) {
-        const rep = replayPath(profile, policy, cfg, r.finding.path);
+        const rep = replayPath(profile, target, cfg1, r.finding.path);
         story = storyText(rep.steps, r.finding, o.trace === true);
         if (o.out) {
           mkdirSync(o.out, { recursive: true });
-          const cx: Counterexample = { format: 'switchlab-check-counterexample', version: 1, policy: o.policy, mutant: o.mutant, cpu: o.cpu, config: cfg, finding: { invariant: r.finding.invariant, detail: r.finding.detail }, path: r.finding.path };
+          const cx: Counterexample = { format: 'switchlab-check-counterexample', version: 1, policy: o.policy, mutant: o.mutant, designs: o.mutant ? undefined : { xbuf: o.xbuf, pkru: o.pkru, pasid: o.pasid }, cpu: o.cpu, config: cfg1, finding: { invariant: r.finding.invariant, detail: r.finding.detail }, path: r.finding.path };
           writeFileSync(join(o.out, 'counterexample.json'), toJson(cx));
           writeFileSync(join(o.out, 'counterexample.trace'), formatFtrace(rep.steps.flatMap((s) => s.trace)));
         }
