@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { InputError, readInputFile } from '../arch/errors.js';
 import { zodLine } from '../util/zod-line.js';
-import { CheckConfig, Move, MOVE_KINDS } from './explore.js';
+import { CheckConfig, Move, MOVE_KINDS, TRACKABLE } from './explore.js';
 
 const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('write'), pid: z.number().int(), comp: z.number().int().min(0).max(63) }),
@@ -14,13 +14,21 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('signal'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('sigreturn'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('exec'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('sigreturn-bad'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('fork'), pid: z.number().int(), thread: z.boolean() }),
+  z.strictObject({ op: z.literal('exit'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('ptrace'), pid: z.number().int(), target: z.number().int(), how: z.enum(['get', 'set', 'bogus']) }),
+  z.strictObject({ op: z.literal('uaccess'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('pasid'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('enqcmd'), pid: z.number().int() }),
 ]);
 
 export const ConfigSchema = z.strictObject({
   cpus: z.number().int().min(1).max(8),
   tasks: z.number().int().min(1).max(8),
+  children: z.number().int().min(0).max(4).default(0),
   depth: z.number().int().min(1).max(64),
-  comps: z.array(z.number().int().min(0).max(2)).min(1),
+  comps: z.array(z.number().int().refine((c) => (TRACKABLE as readonly number[]).includes(c), `a trackable component (${TRACKABLE.join(', ')})`)).min(1),
   moves: z.array(z.enum(MOVE_KINDS)).min(1),
   maxStates: z.number().int().positive(),
 });

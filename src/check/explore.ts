@@ -14,6 +14,7 @@ import { valueToken } from '../kernel/entry.js';
 import type { FpuPolicy } from '../kernel/fpu/policy.js';
 import type { Designs } from '../kernel/designs.js';
 import { KERNEL_TAG } from '../kernel/kfpu.js';
+import { INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { cloneState, hashState } from '../kernel/snapshot.js';
 import { KState } from '../kernel/state.js';
@@ -31,30 +32,79 @@ export type Move =
   | { op: 'migrate'; pid: number; cpu: number }
   | { op: 'signal'; pid: number }
   | { op: 'sigreturn'; pid: number }
-  | { op: 'exec'; pid: number };
+  | { op: 'sigreturn-bad'; pid: number }
+  | { op: 'exec'; pid: number }
+  | { op: 'fork'; pid: number; thread: boolean }
+  | { op: 'exit'; pid: number }
+  | { op: 'ptrace'; pid: number; target: number; how: PtraceHow }
+  | { op: 'uaccess'; pid: number }
+  | { op: 'pasid'; pid: number }
+  | { op: 'enqcmd'; pid: number };
 
-export const MOVE_KINDS = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'signal', 'sigreturn', 'exec'] as const;
+/** A debugger's access: GETREGSET, SETREGSET of a new value, SETREGSET of an image with a bogus header. */
+export type PtraceHow = 'get' | 'set' | 'bogus';
+
+export const MOVE_KINDS = [
+  'write',
+  'syscall',
+  'return',
+  'switch',
+  'kfpu-task',
+  'kfpu-softirq',
+  'kfpu-hardirq',
+  'migrate',
+  'signal',
+  'sigreturn',
+  'sigreturn-bad',
+  'exec',
+  'fork',
+  'clone',
+  'exit',
+  'ptrace-get',
+  'ptrace-set',
+  'ptrace-bogus',
+  'uaccess',
+  'pasid',
+  'enqcmd',
+] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface CheckConfig {
   cpus: number;
+  /** User tasks at the start. */
   tasks: number;
+  /** Most tasks `fork` / `clone` may add. */
+  children: number;
   /** Most moves on a path. */
   depth: number;
-  /** XSAVE components user code writes and reads (1 = SSE, 2 = AVX). */
+  /** XSAVE components user code writes and reads (0 x87, 1 SSE, 2 AVX, 9 PKRU, 17/18 AMX tile config/data). */
   comps: number[];
   moves: MoveKind[];
   /** Stop after this many distinct states (the result says the bound was hit). */
   maxStates: number;
 }
 
-/** The default bounds: every move but signals (`--moves` adds them; they multiply the space). */
-export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, depth: 12, comps: [1], moves: MOVE_KINDS.filter((m) => m !== 'signal' && m !== 'sigreturn'), maxStates: 2_000_000 };
+/** Components the oracle can track: x87, SSE, AVX, PKRU, AMX tile config and data. */
+export const TRACKABLE = [0, 1, 2, 9, 17, 18] as const;
+
+/** The moves of the default bounds: switching, entry/exit, kernel FPU, migration, exec. */
+const DEFAULT_MOVES: MoveKind[] = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'exec'];
+
+/** The default bounds (the other moves multiply the space: `--moves` adds them). */
+export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, children: 0, depth: 12, comps: [1], moves: DEFAULT_MOVES, maxStates: 2_000_000 };
 
 /** SIGUSR1: the handler runs and returns with rt_sigreturn. */
 const SIGUSR1 = 10;
 /** rt_sigreturn's syscall number. */
 const NR_RT_SIGRETURN = 15;
+/** arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA): AMX permission, asked for at start. */
+const ARCH_REQ_XCOMP_PERM = 0x1023;
+const XFEATURE_XTILEDATA = 18;
+const PKRU = 9;
+/** XSTATE_BV's top byte in a standard-format image: bit 63 is reserved (XRSTOR #GP; SETREGSET -EINVAL). */
+const XSTATE_BV_TOP = 512 + 7;
+/** A PASID per mm and generation: the `pasid` move toggles an mm's PASID between two values. */
+const pasidFor = (mm: number, which: number): number => 1000 + mm * 2 + which;
 
 export interface Finding {
   invariant: string;
@@ -82,11 +132,30 @@ export interface Target {
   designs?: Partial<Designs>;
 }
 
+/** The invariants, each with the one line reports show. */
+export const INVARIANTS: Readonly<Record<string, string>> = {
+  integrity: 'whenever a task observes a component in user mode, it sees its own last value',
+  confidentiality: 'no task ever observes a value written by another task or by kernel FPU code',
+  pkru: 'every kernel access to user memory on a task’s behalf uses that task’s PKRU',
+  pasid: 'every ENQCMD carries its mm’s current PASID',
+  ptrace: 'ptrace reads return the tracee’s exact state; writes of a bad image are refused',
+  signal: 'sigreturn of a corrupted frame gives SIGSEGV and init state, never another task’s values',
+  'kernel-xsave-fault': 'no kernel XSAVE/XRSTOR faults (buffer too small for its mask, bad header)',
+  'free-embedded': 'the embedded default fpstate is never freed',
+  'sleep-in-atomic': 'no sleeping allocation in atomic context',
+  'kthread-fpu-load': 'kernel threads never load user FPU state',
+};
+
 const FIRST_PID = 101;
 const idlePid = (cpu: number): number => -1 - cpu;
 
 /** Two values per task and component, so the state space stays finite: the write toggles between them. */
 const tagOf = (pid: number, which: number): number => pid * 2 + which;
+
+/** Per task slot: never created, alive, exited. */
+const UNBORN = 0;
+const ALIVE = 1;
+const DEAD = 2;
 
 interface Node {
   /** Null once the last move from the node has taken it over. */
@@ -94,21 +163,30 @@ interface Node {
   shadow: Int32Array;
   saved: Int32Array;
   inSys: Uint8Array;
+  alive: Uint8Array;
   parent: Node | null;
   move: Move | null;
   depth: number;
 }
 
+type Bad = { invariant: string; detail: string } | null;
+
 export class Explorer {
   readonly k: Kernel;
+  /** Every task slot's pid: the first `tasks` exist at the start, the rest are for fork/clone. */
   readonly pids: number[];
+  private readonly nc: number;
+  /** What each tracked component holds after exec, at handler entry, and at the start. */
+  private readonly initTok: Int32Array;
   private shadow: Int32Array;
   /** The shadow of the interrupted context while a signal handler runs (one level of frames). */
   private saved: Int32Array;
   /** Per task: 0 user/kernel outside a syscall, 1 in a syscall (rt_sigreturn counts). */
   private inSys: Uint8Array;
+  private alive: Uint8Array;
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
+  private readonly on: ReadonlySet<MoveKind>;
   /** When set, the trace events of every step (counterexample stories). */
   traceOut: TraceEvent[] | null = null;
 
@@ -118,22 +196,34 @@ export class Explorer {
     readonly cfg: CheckConfig,
   ) {
     this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: '6.18', designs: target.designs });
-    this.pids = Array.from({ length: cfg.tasks }, (_, i) => FIRST_PID + i);
-    this.shadow = new Int32Array(cfg.tasks * cfg.comps.length);
-    this.saved = new Int32Array(cfg.tasks * cfg.comps.length);
-    this.inSys = new Uint8Array(cfg.tasks);
-    for (const [ci, c] of cfg.comps.entries()) {
+    this.on = new Set(cfg.moves);
+    const slots = cfg.tasks + cfg.children;
+    this.pids = Array.from({ length: slots }, (_, i) => FIRST_PID + i);
+    this.nc = cfg.comps.length;
+    this.initTok = Int32Array.from(cfg.comps, (c) => (c === PKRU ? pkruToken(this.k, INIT_PKRU) : 0));
+    this.shadow = new Int32Array(slots * this.nc);
+    this.saved = new Int32Array(slots * this.nc);
+    for (let i = 0; i < slots; i++) this.resetShadow(i);
+    this.inSys = new Uint8Array(slots);
+    this.alive = new Uint8Array(slots);
+    for (const c of cfg.comps) {
       this.owner.set(c * 1e6 + valueToken(this.k, c, KERNEL_TAG), 'kernel FPU code');
       for (const pid of this.pids) for (const w of [0, 1]) this.owner.set(c * 1e6 + valueToken(this.k, c, tagOf(pid, w)), `task t${pid}`);
-      void ci;
     }
+    const amx = cfg.comps.some((c) => c >= 17);
     // Each task starts asleep on CPU (i mod cpus), then the first ones run and return to user mode.
-    this.pids.forEach((pid, i) => this.apply({ type: 'spawn', pid, comm: `t${pid}`, kind: 'user', cpu: i % cfg.cpus }));
-    for (const pid of this.pids) this.apply({ type: 'wakeup', pid, by: 0 });
-    for (let c = 0; c < cfg.cpus && c < this.pids.length; c++) {
+    for (let i = 0; i < cfg.tasks; i++) {
+      const pid = this.pids[i];
+      this.apply({ type: 'spawn', pid, comm: `t${pid}`, kind: 'user', cpu: i % cfg.cpus });
+      if (amx) this.apply({ type: 'arch-prctl', pid, code: ARCH_REQ_XCOMP_PERM, arg: XFEATURE_XTILEDATA });
+      this.alive[i] = ALIVE;
+    }
+    for (let i = 0; i < cfg.tasks; i++) this.apply({ type: 'wakeup', pid: this.pids[i], by: 0 });
+    for (let c = 0; c < cfg.cpus && c < cfg.tasks; c++) {
       this.apply({ type: 'switch', cpu: c, next: this.pids[c], prevState: 'R' });
       this.apply({ type: 'return', pid: this.pids[c] });
     }
+    this.violations = [];
   }
 
   private apply(ev: KEvent): number {
@@ -148,10 +238,29 @@ export class Explorer {
     return pid - FIRST_PID;
   }
 
+  private resetShadow(i: number): void {
+    this.shadow.set(this.initTok, i * this.nc);
+    this.saved.set(this.initTok, i * this.nc);
+  }
+
+  private compIndex(comp: number): number {
+    return this.cfg.comps.indexOf(comp);
+  }
+
+  /** A task's next value for a component: the other of its two. */
+  private nextTag(pid: number, comp: number): number {
+    const i = this.idx(pid) * this.nc + this.compIndex(comp);
+    return tagOf(pid, this.shadow[i] === valueToken(this.k, comp, tagOf(pid, 0)) ? 1 : 0);
+  }
+
+  private freeSlot(): number {
+    return this.alive.indexOf(UNBORN);
+  }
+
   /** The moves enabled in the current state. */
   enabled(): Move[] {
     const out: Move[] = [];
-    const on = new Set(this.cfg.moves);
+    const on = this.on;
     const st = this.k.st;
     for (const cpu of st.cpus) {
       const t = st.tasks.get(cpu.curr);
@@ -159,17 +268,42 @@ export class Explorer {
       if (user && t.inUser) {
         if (on.has('write')) for (const comp of this.cfg.comps) out.push({ op: 'write', pid: t.pid, comp });
         if (on.has('syscall')) out.push({ op: 'syscall', pid: t.pid });
+        if (on.has('enqcmd')) out.push({ op: 'enqcmd', pid: t.pid });
+        // rt_sigreturn: a handler running in user mode returns (one level of handlers), its frame as
+        // written or with a corrupted header.
+        if (t.frames.length > 0) {
+          if (on.has('sigreturn')) out.push({ op: 'sigreturn', pid: t.pid });
+          if (on.has('sigreturn-bad')) out.push({ op: 'sigreturn-bad', pid: t.pid });
+        }
       }
-      if (user && !t.inUser && on.has('return')) out.push({ op: 'return', pid: t.pid });
-      // The task's system call is execve(): the new program must start from init state.
-      if (user && !t.inUser && on.has('exec') && this.inSys[this.idx(t.pid)] === 1 && t.frames.length === 0) out.push({ op: 'exec', pid: t.pid });
-      // rt_sigreturn: a handler running in user mode returns (one level of handlers).
-      if (user && t.inUser && on.has('sigreturn') && t.frames.length > 0) out.push({ op: 'sigreturn', pid: t.pid });
+      if (user && !t.inUser) {
+        if (on.has('return')) out.push({ op: 'return', pid: t.pid });
+        const sys = this.inSys[this.idx(t.pid)] === 1;
+        const noFrame = t.frames.length === 0;
+        // The task's system call is execve() / fork() / clone() / exit() / one touching user memory.
+        if (sys && noFrame && on.has('exec')) out.push({ op: 'exec', pid: t.pid });
+        if (sys && noFrame && this.freeSlot() >= 0) {
+          if (on.has('fork')) out.push({ op: 'fork', pid: t.pid, thread: false });
+          if (on.has('clone')) out.push({ op: 'fork', pid: t.pid, thread: true });
+        }
+        if (sys && noFrame && on.has('exit')) out.push({ op: 'exit', pid: t.pid });
+        if (sys && on.has('uaccess') && this.compIndex(PKRU) >= 0) out.push({ op: 'uaccess', pid: t.pid });
+        if (sys && on.has('pasid')) out.push({ op: 'pasid', pid: t.pid });
+        if (sys && (on.has('ptrace-get') || on.has('ptrace-set') || on.has('ptrace-bogus')))
+          for (const pid of this.pids) {
+            const o = st.tasks.get(pid);
+            // A stopped tracee is off every CPU (the debugger waited for it).
+            if (!o || pid === t.pid || o.run !== 'runnable' || st.cpus.some((c) => c.curr === pid)) continue;
+            if (on.has('ptrace-get')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'get' });
+            if (on.has('ptrace-set')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'set' });
+            if (on.has('ptrace-bogus')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'bogus' });
+          }
+      }
       const inKernel = !user || !t.inUser;
       if (inKernel && on.has('switch')) {
         for (const pid of this.pids) {
-          const n = st.tasks.get(pid)!;
-          if (n.run === 'runnable' && n.cpu === cpu.id && pid !== cpu.curr) out.push({ op: 'switch', cpu: cpu.id, next: pid });
+          const n = st.tasks.get(pid);
+          if (n && n.run === 'runnable' && n.cpu === cpu.id && pid !== cpu.curr) out.push({ op: 'switch', cpu: cpu.id, next: pid });
         }
         if (user) out.push({ op: 'switch', cpu: cpu.id, next: idlePid(cpu.id) });
       }
@@ -179,86 +313,161 @@ export class Explorer {
     }
     if (on.has('signal'))
       for (const pid of this.pids) {
-        const t = st.tasks.get(pid)!;
-        if (t.pending.length === 0 && t.frames.length === 0) out.push({ op: 'signal', pid });
+        const t = st.tasks.get(pid);
+        if (t && t.pending.length === 0 && t.frames.length === 0) out.push({ op: 'signal', pid });
       }
     if (on.has('migrate'))
       for (const pid of this.pids) {
-        const t = st.tasks.get(pid)!;
-        if (t.run !== 'runnable' || st.cpus[t.cpu].curr === pid) continue;
+        const t = st.tasks.get(pid);
+        if (!t || t.run !== 'runnable' || st.cpus[t.cpu].curr === pid) continue;
         for (const cpu of st.cpus) if (cpu.id !== t.cpu) out.push({ op: 'migrate', pid, cpu: cpu.id });
       }
     return out;
   }
 
   /** Applies a move; returns the first invariant it breaks. */
-  move(m: Move): { invariant: string; detail: string } | null {
+  move(m: Move): Bad {
     this.violations = [];
+    const bad = this.apply1(m);
+    if (bad) return bad;
+    const v = this.violations[0];
+    return v ? { invariant: v.rule, detail: v.detail } : null;
+  }
+
+  private apply1(m: Move): Bad {
+    const nc = this.nc;
     switch (m.op) {
       case 'write': {
-        const i = this.idx(m.pid) * this.cfg.comps.length + this.cfg.comps.indexOf(m.comp);
-        const which = this.shadow[i] === valueToken(this.k, m.comp, tagOf(m.pid, 0)) ? 1 : 0;
-        const tag = tagOf(m.pid, which);
+        const tag = this.nextTag(m.pid, m.comp);
         this.apply({ type: 'user-write', pid: m.pid, comp: m.comp, tag });
-        this.shadow[i] = valueToken(this.k, m.comp, tag);
-        break;
+        this.shadow[this.idx(m.pid) * nc + this.compIndex(m.comp)] = valueToken(this.k, m.comp, tag);
+        return null;
       }
       case 'syscall':
         this.apply({ type: 'syscall', pid: m.pid, nr: 39 });
         this.inSys[this.idx(m.pid)] = 1;
-        break;
-      case 'return': {
+        return null;
+      case 'return':
         if (this.inSys[this.idx(m.pid)]) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
         this.inSys[this.idx(m.pid)] = 0;
         this.returnToUser(m.pid);
-        const bad = this.observe(m.pid);
-        if (bad) return bad;
-        break;
-      }
+        return this.observe(m.pid);
       case 'signal':
         this.apply({ type: 'kill', pid: m.pid, sig: SIGUSR1 });
-        break;
+        return null;
       case 'exec': {
         this.apply({ type: 'exec', pid: m.pid, filename: '/bin/true' });
-        const n = this.cfg.comps.length;
-        this.shadow.fill(0, this.idx(m.pid) * n, this.idx(m.pid) * n + n);
-        break;
+        this.shadow.set(this.initTok, this.idx(m.pid) * nc);
+        return null;
       }
-      case 'sigreturn': {
+      case 'sigreturn':
+      case 'sigreturn-bad': {
+        const i = this.idx(m.pid) * nc;
+        // The handler may corrupt its frame first: a reserved XSTATE_BV bit makes XRSTOR #GP.
+        if (m.op === 'sigreturn-bad') this.apply({ type: 'frame-edit', pid: m.pid, offset: XSTATE_BV_TOP, bytes: [0x80] });
         // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame.
         this.apply({ type: 'syscall', pid: m.pid, nr: NR_RT_SIGRETURN });
         this.apply({ type: 'sigreturn', pid: m.pid });
-        const n = this.cfg.comps.length;
-        const i = this.idx(m.pid) * n;
-        this.shadow.set(this.saved.subarray(i, i + n), i);
-        this.saved.fill(0, i, i + n);
+        // A frame that cannot be restored: init state (fpu__clear_user_states), then SIGSEGV's handler.
+        this.shadow.set(m.op === 'sigreturn' ? this.saved.subarray(i, i + nc) : this.initTok, i);
+        this.saved.set(this.initTok, i);
         this.returnToUser(m.pid);
-        const bad = this.observe(m.pid);
-        if (bad) return bad;
-        break;
+        return this.observe(m.pid);
       }
       case 'switch':
         this.apply({ type: 'switch', cpu: m.cpu, next: m.next, prevState: 'R' });
-        break;
+        return null;
       case 'kfpu': {
         // An interrupt from user mode runs its softirq/hardirq FPU section, then exits to user mode
         // (irqentry_exit_to_user_mode), where the interrupted task's state must come back.
         const t = this.k.st.tasks.get(this.k.st.cpus[m.cpu].curr);
         const fromUser = t !== undefined && t.kind === 'user' && t.inUser;
         this.apply({ type: 'kfpu', cpu: m.cpu, ctx: m.ctx });
-        if (fromUser) {
-          this.returnToUser(t.pid);
-          const bad = this.observe(t.pid);
-          if (bad) return bad;
-        }
-        break;
+        if (!fromUser) return null;
+        this.returnToUser(t.pid);
+        return this.observe(t.pid);
       }
       case 'migrate':
         this.apply({ type: 'migrate', pid: m.pid, cpu: m.cpu, on: this.k.st.tasks.get(m.pid)!.cpu });
-        break;
+        return null;
+      case 'fork': {
+        const slot = this.freeSlot();
+        const child = this.pids[slot];
+        const p = this.idx(m.pid) * nc;
+        this.apply({ type: 'fork', pid: m.pid, child, thread: m.thread, comm: `t${child}` });
+        this.alive[slot] = ALIVE;
+        // fpu_clone: the child starts with the parent's registers, but not its dynamic (AMX tile) state.
+        for (let c = 0; c < nc; c++) this.shadow[slot * nc + c] = this.cfg.comps[c] === XFEATURE_XTILEDATA ? this.initTok[c] : this.shadow[p + c];
+        this.inSys[slot] = 1; // it returns from the fork() call
+        return null;
+      }
+      case 'exit': {
+        const t = this.k.st.tasks.get(m.pid)!;
+        const slot = this.idx(m.pid);
+        this.apply({ type: 'exit', pid: m.pid });
+        // do_task_dead(): the final switch away; the zombie is released after it.
+        this.apply({ type: 'switch', cpu: t.cpu, next: idlePid(t.cpu), prevState: 'X' });
+        this.alive[slot] = DEAD;
+        this.inSys[slot] = 0;
+        this.resetShadow(slot);
+        return null;
+      }
+      case 'ptrace':
+        return this.ptrace(m.pid, m.target, m.how);
+      case 'uaccess': {
+        const seen = this.apply({ type: 'uaccess', pid: m.pid });
+        const want = pkruValue(this.k, this.shadow[this.idx(m.pid) * nc + this.compIndex(PKRU)]);
+        if (seen === -1 || seen >>> 0 === want) return null;
+        return { invariant: 'pkru', detail: `the kernel accesses t${m.pid}'s user memory with PKRU 0x${(seen >>> 0).toString(16)}, not its PKRU 0x${want.toString(16)}` };
+      }
+      case 'pasid': {
+        const t = this.k.st.tasks.get(m.pid)!;
+        const mm = this.k.st.mms.get(t.mm);
+        if (!mm || mm.pasid === 0) this.apply({ type: 'pasid-bind', pid: m.pid });
+        else this.apply({ type: 'pasid-change', pid: m.pid, pasid: pasidFor(mm.id, mm.pasid === pasidFor(mm.id, 0) ? 1 : 0) });
+        return null;
+      }
+      case 'enqcmd': {
+        const t = this.k.st.tasks.get(m.pid)!;
+        const want = this.k.st.mms.get(t.mm)?.pasid ?? 0;
+        const seen = this.apply({ type: 'enqcmd', pid: m.pid });
+        if (want === 0 || seen === want || this.violations.length) return null;
+        return { invariant: 'pasid', detail: `ENQCMD by t${m.pid} ${seen === -1 ? 'took #GP and was not fixed up' : `carried PASID ${seen}`}; its mm's PASID is ${want}` };
+      }
     }
-    const v = this.violations[0];
-    return v ? { invariant: v.rule, detail: v.detail } : null;
+  }
+
+  /** A debugger (the task in a syscall) reads or writes the stopped tracee's FPU regset. */
+  private ptrace(pid: number, target: number, how: PtraceHow): Bad {
+    const nc = this.nc;
+    const ti = this.idx(target) * nc;
+    if (how === 'get') {
+      for (const [ci, comp] of this.cfg.comps.entries()) {
+        const seen = this.apply({ type: 'ptrace', pid, target, write: false, read: comp });
+        const want = this.shadow[ti + ci];
+        if (seen === want) continue;
+        if (seen === -1) return { invariant: 'ptrace', detail: `PTRACE_GETREGSET of the stopped t${target} was refused` };
+        const who = this.owner.get(comp * 1e6 + seen);
+        if (who !== undefined && who !== `task t${target}`) return { invariant: 'confidentiality', detail: `PTRACE_GETREGSET of t${target} shows component ${comp} = a value written by ${who}` };
+        return { invariant: 'ptrace', detail: `PTRACE_GETREGSET of t${target} shows component ${comp} = ${seen === 0 ? 'init state' : `token ${seen}`}, not its current value` };
+      }
+      return null;
+    }
+    if (how === 'set') {
+      // The debugger changes the first tracked component PTRACE_SETREGSET can carry.
+      const ci = this.cfg.comps.findIndex((c) => c >= 1);
+      if (ci < 0) return null;
+      const comp = this.cfg.comps[ci];
+      const tag = this.nextTag(target, comp);
+      const r = this.apply({ type: 'ptrace', pid, target, write: true, set: { comp, tag } });
+      if (r !== 0) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET of a valid image for the stopped t${target} was refused` };
+      this.shadow[ti + ci] = valueToken(this.k, comp, tag);
+      return null;
+    }
+    // An image with a reserved XSTATE_BV bit: refused (-EINVAL), the tracee unchanged.
+    const r = this.apply({ type: 'ptrace', pid, target, write: true, edit: { offset: XSTATE_BV_TOP, bytes: [0x80] } });
+    if (r === 0) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET accepted an image with a reserved XSTATE_BV bit for t${target}` };
+    return null;
   }
 
   /** exit_to_user_mode: a pending signal is delivered there; its handler starts from init state. */
@@ -267,31 +476,30 @@ export class Explorer {
     const before = t.frames.length;
     this.apply({ type: 'return', pid });
     if (t.frames.length > before) {
-      const n = this.cfg.comps.length;
-      const i = this.idx(pid) * n;
-      this.saved.set(this.shadow.subarray(i, i + n), i);
-      this.shadow.fill(0, i, i + n); // the handler's registers: init state (fpu__clear_user_states)
+      const i = this.idx(pid) * this.nc;
+      this.saved.set(this.shadow.subarray(i, i + this.nc), i);
+      this.shadow.set(this.initTok, i); // the handler's registers: init state (fpu__clear_user_states)
     }
   }
 
   /** The task, back in user mode, reads every tracked component: its own last value, nobody else's. */
-  private observe(pid: number): { invariant: string; detail: string } | null {
+  private observe(pid: number): Bad {
     for (const [ci, comp] of this.cfg.comps.entries()) {
       const seen = this.apply({ type: 'user-read', pid, comp });
-      const want = this.shadow[this.idx(pid) * this.cfg.comps.length + ci];
+      const want = this.shadow[this.idx(pid) * this.nc + ci];
       if (seen === want) continue;
       const who = this.owner.get(comp * 1e6 + seen);
       const mine = who === `task t${pid}`;
       if (who !== undefined && !mine)
         return { invariant: 'confidentiality', detail: `t${pid} returned to user mode and reads component ${comp} = a value written by ${who}, not its own` };
-      return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads component ${comp} = ${mine ? 'an older value of its own' : seen === 0 ? 'init state' : `token ${seen}`}, not the value it last wrote` };
+      return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads component ${comp} = ${mine ? 'an older value of its own' : seen === this.initTok[ci] ? 'init state' : `token ${seen}`}, not the value it last wrote` };
     }
     return null;
   }
 
   /** The current state as a node. The node takes the state over: call `restore` before the next move. */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
-    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, parent, move, depth };
+    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, alive: this.alive, parent, move, depth };
   }
 
   /** Makes `n`'s state current: a copy, or with `last` (no further move from `n`) the node's own. */
@@ -304,10 +512,11 @@ export class Explorer {
     this.shadow = n.shadow.slice();
     this.saved = n.saved.slice();
     this.inSys = n.inSys.slice();
+    this.alive = n.alive.slice();
   }
 
   key(): string {
-    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}`;
+    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}`;
   }
 }
 

@@ -40,6 +40,13 @@ export interface PasidPolicy {
   switchMm(k: Kernel, cpu: Cpu, prev: Task, next: Task): void;
   /** mm's PASID was allocated or changed by the task on `cpu`: bring the running threads up to date. */
   pasidChanged(k: Kernel, cpu: Cpu, mm: MmState): void;
+  /**
+   * Whether fpu_clone leaves the parent's PASID in the child's XSAVE image. The #GP fix-up design
+   * (5.18+) clears it ("children never inherit PASID state") and fixes a thread up at its first ENQCMD;
+   * 5.10's fpu__copy copied it (a forked process's child kept its parent's PASID: catalogue G2), and a
+   * design without a fix-up must keep it for threads, which share the mm.
+   */
+  readonly forkKeepsPasid: boolean;
   /** ENQCMD by `t` took #GP because IA32_PASID is not valid: fix up and return true to retry, or false. */
   enqcmdGp(k: Kernel, cpu: Cpu, t: Task): boolean;
 }

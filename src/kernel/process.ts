@@ -42,7 +42,7 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
     child.fpu.guestPermHi = l.guestPermHi & 0x7fff_ffff;
   }
   k.policy.fork(k, cpu, parent, child, kind !== 'user');
-  if (kind === 'user') pasidForkChild(k, child); // children never inherit PASID state
+  if (kind === 'user' && !k.designs.pasid?.forkKeepsPasid) pasidForkChild(k, child); // children never inherit PASID state
   k.st.counters.forks++;
   addDeviceRandomness(k, cpu, FORK_ENTROPY_BYTES); // kernel_clone: add_latent_entropy()
   const pp = parent.pid < 0 ? 0 : parent.pid;

@@ -12,6 +12,7 @@
 import type { Kernel } from './kernel.js';
 import type { Cpu, Task } from './state.js';
 import { valueToken } from './entry.js';
+import { intern } from '../arch/xsave/values.js';
 import {
   copyFxsaveToUabi,
   copyUabiFxsaveToXstate,
@@ -97,7 +98,8 @@ export function ptraceSetRegset(k: Kernel, tracer: Task, tracee: Task, regset: F
 /**
  * One debugger access as the model's `ptrace` event performs it: GETREGSET, and for a write the image
  * changed (component `set.comp` given value `set.tag`, raw `edit` bytes) and sent back by SETREGSET.
- * Returns 0, or -1 when the kernel refused the call (the tracer sees an errno; nothing changed).
+ * Returns 0, or -1 when the kernel refused the call (the tracer sees an errno; nothing changed); with
+ * `read`, a GETREGSET's value of component `read` as the tracer sees it (a value token).
  */
 export function ptraceAccess(
   k: Kernel,
@@ -107,11 +109,12 @@ export function ptraceAccess(
   write: boolean,
   set?: { comp: number; tag: number },
   edit?: { offset: number; bytes: number[] },
+  read?: number,
 ): number {
   const img = ptraceGetRegset(k, tracer, tracee, regset);
   if (typeof img === 'string') return -1;
   k.st.counters.ptraceAccesses++;
-  if (!write) return 0;
+  if (!write) return read === undefined ? 0 : regsetValue(k, img, regset, read);
   if (set && set.comp >= 1) {
     const off = set.comp === 1 ? 160 : k.m.g.stdOffset[set.comp];
     const bytes = k.m.pool.images[set.comp][valueToken(k, set.comp, set.tag)];
@@ -123,4 +126,12 @@ export function ptraceAccess(
   }
   if (edit) for (let j = 0; j < edit.bytes.length; j++) if (edit.offset + j < img.length) img[edit.offset + j] = edit.bytes[j] & 0xff;
   return ptraceSetRegset(k, tracer, tracee, regset, img) === null ? 0 : -1;
+}
+
+/** The value token of component `comp` in a regset image (-1 when the regset does not carry it). */
+function regsetValue(k: Kernel, img: Uint8Array, regset: FpuRegset, comp: number): number {
+  const off = comp === 1 ? 160 : regset === 'xstate' || comp === 0 ? k.m.g.stdOffset[comp] : -1;
+  const size = k.m.pool.images[comp][0].length;
+  if (off < 0 || off + size > img.length) return -1;
+  return intern(k.m.pool, comp, img, off);
 }

@@ -95,6 +95,8 @@ export type KEvent =
       regset?: FpuRegset;
       set?: { comp: number; tag: number };
       edit?: { offset: number; bytes: number[] };
+      /** A read's `observed`: the value of this component in the image the tracer got. */
+      read?: number;
       ts?: number;
     };
 
@@ -325,7 +327,7 @@ function apply(k: Kernel, ev: KEvent): number {
       const target = task(k, ev.target);
       if (!tracer || !target) return -1;
       target.traced = true;
-      return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edit);
+      return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edit, ev.read);
     }
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];

@@ -1,8 +1,8 @@
 /** The checker's output: the bounds and states explored, or a counterexample as a numbered story in kernel terms. */
-import type { CheckConfig, CheckResult, Move, ReplayedMove } from '../check/explore.js';
+import { CheckConfig, CheckResult, INVARIANTS, Move, ReplayedMove } from '../check/explore.js';
 import { formatFtraceLine } from '../kernel/trace/ftrace.js';
 
-const COMP_NAMES: Record<number, string> = { 0: 'x87', 1: 'SSE', 2: 'AVX' };
+const COMP_NAMES: Record<number, string> = { 0: 'x87', 1: 'SSE', 2: 'AVX', 9: 'PKRU', 17: 'AMX TILECFG', 18: 'AMX TILEDATA' };
 const task = (pid: number): string => (pid < 0 ? `swapper/${-1 - pid}` : `t${pid}`);
 
 /** One move in kernel terms. */
@@ -28,6 +28,24 @@ export function describeMove(m: Move): string {
       return `${task(m.pid)}'s system call is execve(): fpu_flush_thread() resets its state for the new program (still in the kernel)`;
     case 'sigreturn':
       return `${task(m.pid)}'s handler calls rt_sigreturn: the kernel restores the interrupted registers from the signal frame, then returns to user mode`;
+    case 'sigreturn-bad':
+      return `${task(m.pid)}'s handler sets a reserved XSTATE_BV bit in its signal frame and calls rt_sigreturn: the restore must fail, leave init state and send SIGSEGV; it returns to user mode`;
+    case 'fork':
+      return `${task(m.pid)}'s system call is ${m.thread ? 'clone(CLONE_VM|CLONE_THREAD)' : 'fork()'}: fpu_clone() copies its state to the child (runnable, still in the kernel)`;
+    case 'exit':
+      return `${task(m.pid)}'s system call is exit(): do_exit → fpu__drop, then the final switch to idle`;
+    case 'ptrace':
+      return m.how === 'get'
+        ? `${task(m.pid)} (a debugger, in the kernel) reads the stopped ${task(m.target)}'s registers: PTRACE_GETREGSET NT_X86_XSTATE`
+        : m.how === 'set'
+          ? `${task(m.pid)} (a debugger) writes a new value into the stopped ${task(m.target)}'s registers: PTRACE_SETREGSET NT_X86_XSTATE`
+          : `${task(m.pid)} (a debugger) sends the stopped ${task(m.target)} an image with a reserved XSTATE_BV bit: PTRACE_SETREGSET must refuse it`;
+    case 'uaccess':
+      return `${task(m.pid)}, in a system call, has the kernel access its user memory (copy_to_user): the access is checked against the live PKRU`;
+    case 'pasid':
+      return `${task(m.pid)} binds a device (SVA) or its mm's PASID changes: the PASID policy propagates it`;
+    case 'enqcmd':
+      return `${task(m.pid)}, in user mode, executes ENQCMD (carries IA32_PASID)`;
   }
 }
 
@@ -49,6 +67,6 @@ export function storyText(steps: readonly ReplayedMove[], finding: { invariant: 
     out.push(`${String(i + 1).padStart(3)}. ${describeMove(s.move)}`);
     if (withTrace) for (const e of s.trace) out.push(`       ${formatFtraceLine(e).trim()}`);
   });
-  if (finding) out.push(`  ✗ ${finding.invariant}: ${finding.detail}`);
+  if (finding) out.push(`  ✗ ${finding.invariant}: ${finding.detail}`, ...(INVARIANTS[finding.invariant] ? [`    (${finding.invariant}: ${INVARIANTS[finding.invariant]})`] : []));
   return out.join('\n') + '\n';
 }

@@ -13,6 +13,8 @@ export interface Mutant extends Target {
   policy: FpuPolicy;
   /** The designs checked beside it (a mutated one, or the ones its bug needs). */
   designs?: Partial<Designs>;
+  /** The CPU profile its bug needs (AMX, ENQCMD); the command's --cpu otherwise. */
+  cpu?: string;
   /** The bounds it is checked in, over the default ones: the moves and components its bug needs. */
   config?: Partial<CheckConfig>;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../arch/errors.js';
 import { loadProfile } from '../../arch/profiles/index.js';
-import { CheckConfig, DEFAULT_CONFIG, explore, MOVE_KINDS, MoveKind, replayPath, Target } from '../../check/explore.js';
+import { CheckConfig, DEFAULT_CONFIG, explore, MOVE_KINDS, MoveKind, replayPath, Target, TRACKABLE } from '../../check/explore.js';
 import { Counterexample, DesignNames, loadCounterexample } from '../../check/counterexample.js';
 import { mutant, mutantConfig, MUTANTS } from '../../check/mutants/index.js';
 import { fpuPolicy } from '../../policies/fpu/index.js';
@@ -25,6 +25,7 @@ interface Opts {
   cpu: string;
   cpus: string;
   tasks: string;
+  children: string;
   depth: string;
   moves?: string;
   comps: string;
@@ -36,7 +37,7 @@ interface Opts {
 }
 
 /** The policy and designs checked, a label for reports, and the mutant's own bounds (if any). */
-function targetFor(o: { policy: string; mutant?: string } & DesignNames): { target: Target; label: string; config?: Partial<CheckConfig> } {
+function targetFor(o: { policy: string; mutant?: string } & DesignNames): { target: Target; label: string; config?: Partial<CheckConfig>; cpu?: string } {
   if (o.mutant === undefined) {
     const designs = { xbuf: o.xbuf ? xbufDesign(o.xbuf) : null, pkru: o.pkru ? pkruPolicy(o.pkru) : null, pasid: o.pasid ? pasidPolicy(o.pasid) : null };
     const extra = (['xbuf', 'pkru', 'pasid'] as const).filter((d) => o[d]).map((d) => `${d} ${o[d]}`);
@@ -44,16 +45,18 @@ function targetFor(o: { policy: string; mutant?: string } & DesignNames): { targ
   }
   const m = mutant(o.mutant);
   if (!m) throw new InputError(`unknown mutant '${o.mutant}' (known: ${MUTANTS.map((x) => x.name).join(', ')})`, '--mutant');
-  return { target: m, label: `${m.name} (mutant of ${m.of})`, config: m.config };
+  return { target: m, label: `${m.name} (mutant of ${m.of})`, config: m.config, cpu: m.cpu };
 }
 
 function configFrom(o: Opts): CheckConfig {
   const moves = (o.moves ?? DEFAULT_CONFIG.moves.join(',')).split(',').map((s) => s.trim());
   for (const m of moves) if (!(MOVE_KINDS as readonly string[]).includes(m)) throw new InputError(`unknown move '${m}' (known: ${MOVE_KINDS.join(', ')})`, '--moves');
-  const comps = o.comps.split(',').map((s) => intOption('--comps', s.trim(), 0, 2));
+  const comps = o.comps.split(',').map((s) => intOption('--comps', s.trim(), 0, 18));
+  for (const c of comps) if (!(TRACKABLE as readonly number[]).includes(c)) throw new InputError(`component ${c} cannot be tracked (trackable: ${TRACKABLE.join(', ')})`, '--comps');
   return {
     cpus: intOption('--cpus', o.cpus, 1, 8),
     tasks: intOption('--tasks', o.tasks, 1, 8),
+    children: intOption('--children', o.children, 0, 4),
     depth: intOption('--depth', o.depth, 1, 64),
     comps,
     moves: moves as MoveKind[],
@@ -73,9 +76,10 @@ export function checkCommand(): Command {
     .option('--cpu <profile>', 'CPU profile', 'zen4')
     .option('--cpus <n>', 'CPUs', String(DEFAULT_CONFIG.cpus))
     .option('--tasks <n>', 'user tasks', String(DEFAULT_CONFIG.tasks))
+    .option('--children <n>', 'most tasks fork/clone may add', String(DEFAULT_CONFIG.children))
     .option('--depth <n>', 'most moves on a path', String(DEFAULT_CONFIG.depth))
     .option('--moves <list>', `moves to explore (${MOVE_KINDS.join(',')})`)
-    .option('--comps <list>', 'XSAVE components user code writes and reads (0 x87, 1 SSE, 2 AVX)', DEFAULT_CONFIG.comps.join(','))
+    .option('--comps <list>', 'XSAVE components user code writes and reads (0 x87, 1 SSE, 2 AVX, 9 PKRU, 17/18 AMX)', DEFAULT_CONFIG.comps.join(','))
     .option('--max-states <n>', 'stop after this many distinct states', String(DEFAULT_CONFIG.maxStates))
     .option('--out <dir>', 'write a counterexample there (counterexample.json to --replay, counterexample.trace as ftrace text)')
     .option('--replay <file>', 'replay a counterexample file and tell its story')
@@ -99,7 +103,7 @@ export function checkCommand(): Command {
       const profile = loadProfile(o.cpu);
       if (o.allMutants) {
         const rows = MUTANTS.map((m) => {
-          const r = explore(profile, m, mutantConfig(m, cfg), () => performance.now());
+          const r = explore(m.cpu ? loadProfile(m.cpu) : profile, m, mutantConfig(m, cfg), () => performance.now());
           return { name: m.name, of: m.of, bug: m.bug, found: r.finding !== undefined, seconds: Number(r.seconds.toFixed(3)), steps: r.finding?.path.length ?? null, invariant: r.finding?.invariant ?? null, states: r.states };
         });
         if (o.json) process.stdout.write(toJson({ config: cfg, mutants: rows }));
@@ -107,12 +111,14 @@ export function checkCommand(): Command {
         process.exitCode = rows.every((r) => r.found) ? 0 : 1;
         return;
       }
-      const { target, label, config } = targetFor(o);
+      const { target, label, config, cpu } = targetFor(o);
       const cfg1 = { ...cfg, ...config };
-      const r = explore(profile, target, cfg1, () => performance.now());
+      if (cpu) o.cpu = cpu;
+      const profile1 = loadProfile(o.cpu);
+      const r = explore(profile1, target, cfg1, () => performance.now());
       let story = '';
       if (r.finding) {
-        const rep = replayPath(profile, target, cfg1, r.finding.path);
+        const rep = replayPath(profile1, target, cfg1, r.finding.path);
         story = storyText(rep.steps, r.finding, o.trace === true);
         if (o.out) {
           mkdirSync(o.out, { recursive: true });

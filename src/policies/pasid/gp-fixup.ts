@@ -25,6 +25,9 @@ export const gpFixup: PasidPolicy = {
     // Nothing: 5.18+ never changes an mm's PASID while it lives (allocated once, freed at mm exit).
   },
 
+  // fpu_clone (5.18+): children never inherit PASID state; a thread is fixed up at its first ENQCMD.
+  forkKeepsPasid: false,
+
   enqcmdGp(k, cpu, t) {
     if (!pasidSupported(k)) return false; // cpu_feature_enabled(X86_FEATURE_ENQCMD)
     const mm = mmOf(k, t);

@@ -51,6 +51,9 @@ export const ipiAll: PasidPolicy = {
     }
   },
 
+  // 5.10's fpu__copy: the child's image is the parent's, PASID included (catalogue G2's bug).
+  forkKeepsPasid: true,
+
   enqcmdGp() {
     return false;
   },

@@ -40,6 +40,9 @@ export function switchMmDesign(name: string, models: string, compare: PasidCompa
       });
     },
 
+    // Threads share the mm: no fix-up would ever give a thread created after the bind its PASID.
+    forkKeepsPasid: true,
+
     enqcmdGp() {
       return false;
     },
