@@ -3,10 +3,27 @@ import { deferredExecDrop } from './deferred-exec-drop.js';
 import { deferredKfpuKeepsOwner } from './deferred-kfpu-keeps-owner.js';
 import { deferredNoLastCpu } from './deferred-no-last-cpu.js';
 import { lazyKfpuNoSave } from './lazy-kfpu-no-save.js';
+import { eagerFnsaveKeepsOwner } from './eager-fnsave-keeps-owner.js';
+import { deferredSigframeStaleOwner } from './deferred-sigframe-stale-owner.js';
+import { deferredSigframeNoLoad } from './deferred-sigframe-no-load.js';
+import { deferredKfpuSaveNotLive } from './deferred-kfpu-save-not-live.js';
+import { lazySwitchNoStts } from './lazy-switch-no-stts.js';
+import { lazySigframeStaleOwner } from './lazy-sigframe-stale-owner.js';
 import type { Mutant } from './types.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
 
-export const MUTANTS: readonly Mutant[] = [deferredKfpuKeepsOwner, deferredNoLastCpu, deferredExecDrop, lazyKfpuNoSave];
+export const MUTANTS: readonly Mutant[] = [
+  deferredKfpuKeepsOwner,
+  deferredNoLastCpu,
+   deferredExecDrop,
+  lazyKfpuNoSave,
+  eagerFnsaveKeepsOwner,
+  deferredSigframeStaleOwner,
+  deferredSigframeNoLoad,
+  deferredKfpuSaveNotLive,
+  lazySwitchNoStts,
+  lazySigframeStaleOwner,
+];
 
 export function mutant(name: string): Mutant | undefined {
   return MUTANTS.find((m) => m.name === name);
