@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinProfile } from '../src/arch/profiles/builtin.js';
-import { DEFAULT_CONFIG, explore, replayPath } from '../src/check/explore.js';
+import { CheckConfig, DEFAULT_CONFIG, explore, replayPath } from '../src/check/explore.js';
 import { MUTANTS, mutant, mutantConfig } from '../src/check/mutants/index.js';
 import { deferred } from '../src/policies/fpu/deferred.js';
 import { eager } from '../src/policies/fpu/eager.js';
@@ -27,10 +27,11 @@ test('deferred and eager keep every task’s state intact and private: every int
 
 test('every mutant is found with a shortest path: the stale owner in one move, exec with a migration in the middle in 11 (catalogue F3), last_cpu ignored in 4', () => {
   for (const m of MUTANTS) {
-    const r = explore(zen4, m, mutantConfig(m));
+    const cpu = builtinProfile(m.cpu ?? 'zen4')!;
+    const r = explore(cpu, m, mutantConfig(m));
     assert.ok(r.finding, `${m.name} not found`);
     // Replaying the path reaches the same violation at its last move.
-    const rep = replayPath(zen4, m, mutantConfig(m), r.finding.path);
+    const rep = replayPath(cpu, m, mutantConfig(m), r.finding.path);
     assert.equal(rep.finding?.invariant, r.finding.invariant);
     assert.equal(rep.finding?.at, r.finding.path.length - 1);
   }
@@ -84,11 +85,10 @@ test('check CLI: 0 for a proof, 1 with a replayable counterexample, 2 for bad in
   }
 });
 
-test('signals in the explorer: the handler starts from init state, rt_sigreturn brings back the interrupted values, under every policy', async () => {
+test('signals in the explorer: the handler starts from init state, rt_sigreturn brings back the interrupted values, under every correct policy; the RFC of 2016 fails it', async () => {
   const { lazyTs } = await import('../src/policies/fpu/lazy-ts.js');
   const { rfc2016 } = await import('../src/policies/fpu/rfc-2016.js');
-  const { MOVE_KINDS } = await import('../src/check/explore.js');
-  const cfg = { ...DEFAULT_CONFIG, moves: [...MOVE_KINDS] };
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, moves: [...DEFAULT_CONFIG.moves, 'signal', 'sigreturn'] };
   const path = [
     { op: 'write', pid: 101, comp: 1 },
     { op: 'signal', pid: 101 },
@@ -98,13 +98,68 @@ test('signals in the explorer: the handler starts from init state, rt_sigreturn 
     { op: 'kfpu', cpu: 0, ctx: 'softirq' },
     { op: 'sigreturn', pid: 101 }, // back to the value written before the signal
   ] as const;
-  for (const p of [deferred, eager, lazyTs, rfc2016]) {
+  for (const p of [deferred, eager, lazyTs]) {
     const r = replayPath(zen4, { policy: p }, cfg, path);
     assert.equal(r.finding, null, `${p.name}: ${r.finding?.detail}`);
     assert.ok(r.steps[3].trace.some((e) => e.name === 'signal_deliver'), `${p.name}: the signal is delivered on return`);
   }
+  // Patch 5/5 leaves TIF_LOAD_FPU set across delivery: the exit path reloads the interrupted registers.
+  const rfc = replayPath(zen4, { policy: rfc2016 }, cfg, [path[0], path[1], path[5]]);
+  assert.equal(rfc.finding?.at, 2);
+  assert.match(rfc.finding?.detail ?? '', /an older value of its own, not init state/);
   // Every interleaving with signals to depth 7 is clean for deferred.
   const r = explore(zen4, { policy: deferred }, { ...cfg, depth: 7 });
   assert.equal(r.finding, undefined, r.finding?.detail);
   assert.ok(r.exhaustive);
+});
+
+test('the moves beyond the default bounds: fork, clone, exit, ptrace, corrupted sigreturn, PKRU, AMX first use — every correct design is clean', async () => {
+  const { pkruEager } = await import('../src/policies/pkru/eager.js');
+  const { xbufDesign } = await import('../src/policies/xbuf/index.js');
+  const spr = builtinProfile('sapphire-rapids')!;
+  const base: CheckConfig = { ...DEFAULT_CONFIG, moves: ['write', 'syscall', 'return', 'switch', 'kfpu-softirq', 'migrate'], depth: 6 };
+  const runs: [string, CheckConfig, Parameters<typeof explore>[1], typeof zen4][] = [
+    ['processes', { ...base, children: 1, moves: [...base.moves, 'fork', 'clone', 'exit', 'exec'] }, { policy: deferred }, zen4],
+    ['ptrace', { ...base, moves: [...base.moves, 'ptrace-get', 'ptrace-set', 'ptrace-bogus'], depth: 7 }, { policy: eager }, zen4],
+    ['signal frames', { ...base, moves: [...base.moves, 'signal', 'sigreturn', 'sigreturn-bad'] }, { policy: deferred }, zen4],
+    ['PKRU', { ...base, comps: [1, 9], moves: [...base.moves, 'uaccess', 'signal', 'sigreturn'] }, { policy: deferred, designs: { pkru: pkruEager } }, zen4],
+    ['AMX', { ...base, comps: [18], children: 1, moves: [...base.moves, 'fork', 'exec'] }, { policy: deferred, designs: { xbuf: xbufDesign('percpu-bounce') } }, spr],
+  ];
+  for (const [what, cfg, target, cpu] of runs) {
+    const r = explore(cpu, target, cfg);
+    assert.equal(r.finding, undefined, `${what}: ${r.finding?.invariant}: ${r.finding?.detail}`);
+    assert.ok(r.exhaustive && r.states > 100, `${what}: ${r.states} states`);
+  }
+});
+
+test('design findings: the switch-mm sketch never gives a thread created before the bind its PASID; the #GP fix-up keeps a stale PASID after a change', async () => {
+  const { pasidPolicy } = await import('../src/policies/pasid/index.js');
+  const spr = builtinProfile('sapphire-rapids')!;
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, children: 1, moves: ['syscall', 'return', 'switch', 'pasid', 'enqcmd', 'clone'], depth: 8 };
+  const sw = explore(spr, { policy: deferred, designs: { pasid: pasidPolicy('switch-mm') } }, cfg).finding!;
+  assert.equal(sw.invariant, 'pasid');
+  assert.deepEqual(sw.path.map((m) => m.op), ['syscall', 'fork', 'pasid', 'switch', 'return', 'enqcmd']);
+  assert.equal(explore(spr, { policy: deferred, designs: { pasid: pasidPolicy('gp-fixup') } }, cfg).finding, undefined, 'gp-fixup fixes the thread up');
+  const change = explore(spr, { policy: deferred, designs: { pasid: pasidPolicy('gp-fixup') } }, { ...cfg, moves: [...cfg.moves, 'pasid-change'] }).finding!;
+  assert.equal(change.invariant, 'pasid');
+  assert.match(change.detail, /carried PASID \d+, its mm \d+ has PASID \d+/);
+});
+
+test('counterexamples with the new moves replay from their files (a PASID design mutant brings its CPU)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchlab-check-'));
+  try {
+    const r = runCli('check', '--mutant', 'gp-fixup-fork-keeps-pasid', '--out', dir);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /fork\(\): fpu_clone\(\) copies its state/);
+    const cx = JSON.parse(readFileSync(join(dir, 'counterexample.json'), 'utf8')) as { cpu: string };
+    assert.equal(cx.cpu, 'sapphire-rapids');
+    const rep = runCli('check', '--replay', join(dir, 'counterexample.json'));
+    assert.equal(rep.code, 1, rep.err);
+    assert.match(rep.out, /✗ pasid: ENQCMD by t102-102 carried PASID 1, its mm 102 has none/);
+    assertBadInput(['check', '--comps', '1,5'], /--comps: component 5 cannot be tracked/);
+    assertBadInput(['check', '--comps', '18'], /--comps: component 18 is not enabled on zen4/);
+    assertBadInput(['check', '--pkru', 'lazy'], /--pkru: unknown PKRU policy 'lazy'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

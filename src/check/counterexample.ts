@@ -19,7 +19,7 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('exit'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('ptrace'), pid: z.number().int(), target: z.number().int(), how: z.enum(['get', 'set', 'bogus']) }),
   z.strictObject({ op: z.literal('uaccess'), pid: z.number().int() }),
-  z.strictObject({ op: z.literal('pasid'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('pasid'), pid: z.number().int(), change: z.boolean() }),
   z.strictObject({ op: z.literal('enqcmd'), pid: z.number().int() }),
 ]);
 

@@ -10,6 +10,7 @@
  * Every rule the kernel model itself checks (kernel/kernel.ts `violation`) is an invariant too.
  */
 import { CpuProfile } from '../arch/profile.js';
+import { InputError } from '../arch/errors.js';
 import { valueToken } from '../kernel/entry.js';
 import type { FpuPolicy } from '../kernel/fpu/policy.js';
 import type { Designs } from '../kernel/designs.js';
@@ -38,7 +39,7 @@ export type Move =
   | { op: 'exit'; pid: number }
   | { op: 'ptrace'; pid: number; target: number; how: PtraceHow }
   | { op: 'uaccess'; pid: number }
-  | { op: 'pasid'; pid: number }
+  | { op: 'pasid'; pid: number; change: boolean }
   | { op: 'enqcmd'; pid: number };
 
 /** A debugger's access: GETREGSET, SETREGSET of a new value, SETREGSET of an image with a bogus header. */
@@ -65,6 +66,7 @@ export const MOVE_KINDS = [
   'ptrace-bogus',
   'uaccess',
   'pasid',
+  'pasid-change',
   'enqcmd',
 ] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
@@ -187,6 +189,8 @@ export class Explorer {
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
   private readonly on: ReadonlySet<MoveKind>;
+  /** AMX components are tracked: tasks hold the XTILEDATA permission. */
+  private readonly amx: boolean;
   /** When set, the trace events of every step (counterexample stories). */
   traceOut: TraceEvent[] | null = null;
 
@@ -196,6 +200,7 @@ export class Explorer {
     readonly cfg: CheckConfig,
   ) {
     this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: '6.18', designs: target.designs });
+    for (const c of cfg.comps) if ((this.k.cfg.xcr0 & (1n << BigInt(c))) === 0n) throw new InputError(`component ${c} is not enabled on ${profile.id} (XCR0 0x${this.k.cfg.xcr0.toString(16)})`, '--comps');
     this.on = new Set(cfg.moves);
     const slots = cfg.tasks + cfg.children;
     this.pids = Array.from({ length: slots }, (_, i) => FIRST_PID + i);
@@ -210,7 +215,7 @@ export class Explorer {
       this.owner.set(c * 1e6 + valueToken(this.k, c, KERNEL_TAG), 'kernel FPU code');
       for (const pid of this.pids) for (const w of [0, 1]) this.owner.set(c * 1e6 + valueToken(this.k, c, tagOf(pid, w)), `task t${pid}`);
     }
-    const amx = cfg.comps.some((c) => c >= 17);
+    const amx = (this.amx = cfg.comps.some((c) => c >= 17));
     // Each task starts asleep on CPU (i mod cpus), then the first ones run and return to user mode.
     for (let i = 0; i < cfg.tasks; i++) {
       const pid = this.pids[i];
@@ -288,7 +293,10 @@ export class Explorer {
         }
         if (sys && noFrame && on.has('exit')) out.push({ op: 'exit', pid: t.pid });
         if (sys && on.has('uaccess') && this.compIndex(PKRU) >= 0) out.push({ op: 'uaccess', pid: t.pid });
-        if (sys && on.has('pasid')) out.push({ op: 'pasid', pid: t.pid });
+        // SVA bind: the mm's first PASID (5.18+ keeps it until the mm goes); or a later change of it.
+        const bound = (st.mms.get(t.mm)?.pasid ?? 0) !== 0;
+        if (sys && on.has('pasid') && !bound) out.push({ op: 'pasid', pid: t.pid, change: false });
+        if (sys && on.has('pasid-change') && bound) out.push({ op: 'pasid', pid: t.pid, change: true });
         if (sys && (on.has('ptrace-get') || on.has('ptrace-set') || on.has('ptrace-bogus')))
           for (const pid of this.pids) {
             const o = st.tasks.get(pid);
@@ -357,6 +365,8 @@ export class Explorer {
         return null;
       case 'exec': {
         this.apply({ type: 'exec', pid: m.pid, filename: '/bin/true' });
+        // exec drops the AMX permission; the new program asks for it again before it uses AMX.
+        if (this.amx) this.apply({ type: 'arch-prctl', pid: m.pid, code: ARCH_REQ_XCOMP_PERM, arg: XFEATURE_XTILEDATA });
         this.shadow.set(this.initTok, this.idx(m.pid) * nc);
         return null;
       }
@@ -423,7 +433,7 @@ export class Explorer {
       case 'pasid': {
         const t = this.k.st.tasks.get(m.pid)!;
         const mm = this.k.st.mms.get(t.mm);
-        if (!mm || mm.pasid === 0) this.apply({ type: 'pasid-bind', pid: m.pid });
+        if (!m.change || !mm) this.apply({ type: 'pasid-bind', pid: m.pid });
         else this.apply({ type: 'pasid-change', pid: m.pid, pasid: pasidFor(mm.id, mm.pasid === pasidFor(mm.id, 0) ? 1 : 0) });
         return null;
       }
@@ -490,9 +500,10 @@ export class Explorer {
       if (seen === want) continue;
       const who = this.owner.get(comp * 1e6 + seen);
       const mine = who === `task t${pid}`;
-      if (who !== undefined && !mine)
-        return { invariant: 'confidentiality', detail: `t${pid} returned to user mode and reads component ${comp} = a value written by ${who}, not its own` };
-      return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads component ${comp} = ${mine ? 'an older value of its own' : seen === this.initTok[ci] ? 'init state' : `token ${seen}`}, not the value it last wrote` };
+      const what = `component ${comp}${comp === PKRU && seen >= 0 ? ` (PKRU 0x${pkruValue(this.k, seen).toString(16)})` : ''}`;
+      if (who !== undefined && !mine) return { invariant: 'confidentiality', detail: `t${pid} returned to user mode and reads ${what} = a value written by ${who}, not its own` };
+      const should = want === this.initTok[ci] ? 'init state, which it should see' : 'the value it last wrote';
+      return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads ${what} = ${mine ? 'an older value of its own' : seen === this.initTok[ci] ? 'init state' : `a value nobody wrote (token ${seen})`}, not ${should}` };
     }
     return null;
   }

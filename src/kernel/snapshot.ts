@@ -120,7 +120,13 @@ export function hashState(st: KState, withTime = false): string {
   h.word(st.xbuf.lazyFreedPages);
   h.word(st.xbuf.cache.length);
   for (const f of st.xbuf.cache) hashFpstate(h, f);
-  for (const a of st.xbuf.percpu) hashArea(h, a);
+  // Per-CPU buffers are created on a CPU's first use: the array may have holes.
+  h.word(st.xbuf.percpu.length);
+  for (let c = 0; c < st.xbuf.percpu.length; c++) {
+    const a = st.xbuf.percpu[c] as XsaveArea | undefined;
+    h.bool(a !== undefined);
+    if (a) hashArea(h, a);
+  }
   const pids = [...st.tasks.keys()].sort((a, b) => a - b);
   for (const pid of pids) {
     const t = st.tasks.get(pid)!;

@@ -43,7 +43,9 @@ export function describeMove(m: Move): string {
     case 'uaccess':
       return `${task(m.pid)}, in a system call, has the kernel access its user memory (copy_to_user): the access is checked against the live PKRU`;
     case 'pasid':
-      return `${task(m.pid)} binds a device (SVA) or its mm's PASID changes: the PASID policy propagates it`;
+      return m.change
+        ? `${task(m.pid)} changes its mm's PASID (unbind and rebind): the PASID policy propagates it`
+        : `${task(m.pid)} binds a device (SVA): its mm gets a PASID, which the PASID policy propagates`;
     case 'enqcmd':
       return `${task(m.pid)}, in user mode, executes ENQCMD (carries IA32_PASID)`;
   }

@@ -9,13 +9,20 @@ import { deferredSigframeNoLoad } from './deferred-sigframe-no-load.js';
 import { deferredKfpuSaveNotLive } from './deferred-kfpu-save-not-live.js';
 import { lazySwitchNoStts } from './lazy-switch-no-stts.js';
 import { lazySigframeStaleOwner } from './lazy-sigframe-stale-owner.js';
+import { rfc2016Exec, rfc2016Signal } from './rfc-2016-as-posted.js';
+import { deferredPtraceNoInvalidate, eagerPtraceNoInvalidate } from './ptrace-no-invalidate.js';
+import { deferredForkLiveRegs } from './deferred-fork-live-regs.js';
+import { pkruKthreadPrev } from './pkru-kthread-prev.js';
+import { pkruNoStash } from './pkru-no-stash.js';
+import { gpFixupForkKeepsPasid } from './gp-fixup-fork-keeps-pasid.js';
+import { vmallocDefaultSize } from './vmalloc-default-size.js';
 import type { Mutant } from './types.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
 
 export const MUTANTS: readonly Mutant[] = [
   deferredKfpuKeepsOwner,
   deferredNoLastCpu,
-   deferredExecDrop,
+  deferredExecDrop,
   lazyKfpuNoSave,
   eagerFnsaveKeepsOwner,
   deferredSigframeStaleOwner,
@@ -23,6 +30,15 @@ export const MUTANTS: readonly Mutant[] = [
   deferredKfpuSaveNotLive,
   lazySwitchNoStts,
   lazySigframeStaleOwner,
+  deferredPtraceNoInvalidate,
+  eagerPtraceNoInvalidate,
+  deferredForkLiveRegs,
+  pkruKthreadPrev,
+  pkruNoStash,
+  gpFixupForkKeepsPasid,
+  vmallocDefaultSize,
+  rfc2016Signal,
+  rfc2016Exec,
 ];
 
 export function mutant(name: string): Mutant | undefined {

@@ -17,7 +17,6 @@ import type { FpuPolicy } from '../../kernel/fpu/policy.js';
 import {
   cpuInvalidateFpregsState,
   fpuInvalidateFpregsState,
-  initFpstateImage,
   restoreFpregsFromFpstate,
   saveFpregsToFpstate,
   traceFpu,
@@ -99,13 +98,19 @@ export const rfc2016: FpuPolicy = {
 
   kernelFpuBegin(k, cpu) {
     const t = k.st.tasks.get(cpu.curr)!;
+    // Patches 2/5 + 3/5: the owner becomes kernelfpu (NULL outside KVM) every time; live user
+    // registers are saved first.
+    cpuInvalidateFpregsState(cpu);
     if (t.fpu.fpregsActive) saveFpregsToFpstate(k, cpu, t.fpu, t);
-    else cpuInvalidateFpregsState(cpu); // patch 3/5: owner := kernelfpu (NULL outside KVM)
   },
 
   kernelFpuEnd(k, cpu) {
     const t = k.st.tasks.get(cpu.curr)!;
-    if (t.fpu.fpregsActive) restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, ALL, ALL, t);
+    // Patch 2/5: nothing is reloaded here; switch_fpu_finish() sets TIF_LOAD_FPU and the exit path loads.
+    if (t.fpu.fpregsActive) {
+      t.tif |= TIF_NEED_FPU_LOAD;
+      t.fpu.fpregsActive = false;
+    }
   },
 
   fork(k, cpu, parent, child, minimal) {
@@ -119,15 +124,11 @@ export const rfc2016: FpuPolicy = {
   },
 
   exec(k, cpu, t) {
-    // fpu__clear (eager, 4.8): drop, activate with init state in memory and registers; patch 5/5's last_cpu = -1.
-    const fpu = t.fpu;
-    fpu.fpstate = fpu.embedded;
-    initFpstateImage(k, fpu.fpstate);
-    fpu.fpstateActive = true;
-    fpu.lastCpu = -1;
-    restoreFpregsFromFpstate(k, cpu, fpu.fpstate, ALL, ALL, t);
-    cpu.owner = fpu.id;
-    fpu.fpregsActive = true;
+    // 4.8's flush_thread → fpu__clear() with fpstate_active (eager): copy_init_fpstate_to_fpregs()
+    // only — the registers get init state; memory, last_cpu and TIF_LOAD_FPU are left as they are
+    // (the RFC adds nothing here: a pending TIF_LOAD_FPU reloads the old program's image).
+    t.fpu.fpstate = t.fpu.embedded;
+    restoreFpregsFromFpstate(k, cpu, k.initFpstate, ALL, ALL, t);
   },
 
   exit(k, cpu, t) {
@@ -141,15 +142,15 @@ export const rfc2016: FpuPolicy = {
   },
 
   markActivated(k, cpu, t) {
-    // 4.8's fpu__clear (signal delivery) / fpu__restore (sigreturn): memory and registers hold the same
-    // state (init, or the frame's), patch 5/5 sets last_cpu = -1, user_fpu_begin makes the task the
-    // owner. TIF_LOAD_FPU is left as it is, so the exit path's switch_fpu_return still runs.
+    // 4.8's signal delivery (fpu__clear: copy_init_fpstate_to_fpregs) and sigreturn (user_fpu_begin,
+    // then XRSTOR into the registers): user_fpu_begin() makes the task the owner if it is not; memory
+    // and last_cpu are not updated, and TIF_LOAD_FPU is left as it is, so the exit path's
+    // switch_fpu_return may still load the stale memory image over the new registers.
     const fpu = t.fpu;
-    saveFpregsToFpstate(k, cpu, fpu, t);
-    fpu.fpstateActive = true;
-    fpu.lastCpu = -1;
-    fpu.fpregsActive = true;
-    cpu.owner = fpu.id;
-    traceFpu(k, cpu, 'x86_fpu_regs_activated', fpu, 'b....');
+    if (!fpu.fpregsActive) {
+      fpu.fpregsActive = true;
+      cpu.owner = fpu.id;
+      traceFpu(k, cpu, 'x86_fpu_regs_activated', fpu, 'b....');
+    }
   },
 };
