@@ -41,6 +41,8 @@ const FileSchema = z.strictObject({
   designs: z.strictObject({ xbuf: z.string().optional(), pkru: z.string().optional(), pasid: z.string().optional() }).optional(),
   cpu: z.string(),
   config: ConfigSchema,
+  mode: z.enum(['bfs', 'random']).optional(),
+  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
   finding: z.strictObject({ invariant: z.string(), detail: z.string() }),
   path: z.array(MoveSchema).min(1),
 });
@@ -55,6 +57,9 @@ export interface Counterexample {
   designs?: DesignNames;
   cpu: string;
   config: CheckConfig;
+  /** How it was found: breadth-first (a shortest path) or a random walk (minimized), and the walk's seed. */
+  mode?: 'bfs' | 'random';
+  seed?: number;
   finding: { invariant: string; detail: string };
   path: Move[];
 }

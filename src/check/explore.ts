@@ -538,7 +538,7 @@ function pathOf(n: Node, last: Move): Move[] {
 }
 
 /** Breadth-first exploration; stops at the first violation (a shortest counterexample) or the bounds. */
-export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, now: () => number = () => 0): CheckResult {
+export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, now: () => number = () => 0, onProgress?: (depth: number, states: number) => void): CheckResult {
   const t0 = now();
   const policy = target.policy;
   const x = new Explorer(profile, target, cfg);
@@ -556,6 +556,7 @@ export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, n
         // The first move runs on the copy enabled() looked at; the last one takes the node's own state.
         if (i > 0) x.restore(n, i === moves.length - 1);
         transitions++;
+        if (onProgress && (transitions & 4095) === 0) onProgress(d, seen.size);
         const bad = x.move(m);
         if (bad) {
           return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached: d, exhaustive: false, finding: { ...bad, path: pathOf(n, m) }, seconds: (now() - t0) / 1000 };

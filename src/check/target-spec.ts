@@ -1,0 +1,29 @@
+/**
+ * What is checked, by name: a policy or a mutant and the designs beside it. Names travel (to worker
+ * threads, into counterexample files); `resolveTarget` turns them into a Target.
+ */
+import { InputError } from '../arch/errors.js';
+import { pasidPolicy } from '../policies/pasid/index.js';
+import { pkruPolicy } from '../policies/pkru/index.js';
+import { xbufDesign } from '../policies/xbuf/index.js';
+import { fpuPolicy } from '../policies/fpu/index.js';
+import type { DesignNames } from './counterexample.js';
+import type { CheckConfig, Target } from './explore.js';
+import { mutant, MUTANTS } from './mutants/index.js';
+
+export interface TargetSpec extends DesignNames {
+  policy: string;
+  mutant?: string;
+}
+
+/** The policy and designs checked, a label for reports, and the mutant's own bounds (if any). */
+export function resolveTarget(o: TargetSpec): { target: Target; label: string; config?: Partial<CheckConfig> } {
+  if (o.mutant === undefined) {
+    const designs = { xbuf: o.xbuf ? xbufDesign(o.xbuf) : null, pkru: o.pkru ? pkruPolicy(o.pkru) : null, pasid: o.pasid ? pasidPolicy(o.pasid) : null };
+    const extra = (['xbuf', 'pkru', 'pasid'] as const).filter((d) => o[d]).map((d) => `${d} ${o[d]}`);
+    return { target: { policy: fpuPolicy(o.policy), designs }, label: [o.policy, ...extra].join(', ') };
+  }
+  const m = mutant(o.mutant);
+  if (!m) throw new InputError(`unknown mutant '${o.mutant}' (known: ${MUTANTS.map((x) => x.name).join(', ')})`, '--mutant');
+  return { target: m, label: `${m.name} (mutant of ${m.of})`, config: m.config };
+}
