@@ -34,7 +34,7 @@ function main(): void {
     const ours = runOurs(c);
     // pan's elapsed time has 0.01 s resolution: below 0.1 s use the wall time of the pan process.
     const spinSeconds = pan.panSeconds >= 0.1 ? pan.panSeconds : pan.wallSeconds;
-    const same = pan.states === ours.states && pan.errors === 0 && ours.fixpoint;
+    const same = pan.states === ours.states && pan.transitions === ours.transitions && pan.errors === 0 && ours.fixpoint;
     if (!same) ok = false;
     let sameSets: boolean | undefined;
     if (diff) {

@@ -105,7 +105,8 @@ export function runPan(c: SpinCase, opts: { dump?: boolean } = {}): PanResult {
     const res: PanResult = {
       states: storedRaw - 1,
       storedRaw,
-      transitions: num(/(\d+) transitions \(= stored\+matched\)/) - 1,
+      // stored + matched counts the root as stored: minus it and the boot d_step, the explorer's edges.
+      transitions: num(/(\d+) transitions \(= stored\+matched\)/) - 2,
       errors: num(/errors: (\d+)/),
       depth: num(/depth reached (\d+)/),
       panSeconds: num(/pan: elapsed time ([\d.e+]+) seconds/),
