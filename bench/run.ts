@@ -8,6 +8,7 @@
  *   replay            trace events replayed per second                                     target >= 200 k/s
  *
  * Each figure is the median of several timed rounds after a warm-up.
+ * `npm run bench` then runs bench/spin.ts (`npm run bench:spin`): our explorer against Spin on the same model.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
