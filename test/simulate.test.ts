@@ -21,7 +21,7 @@ const CLI = repoPath('dist/src/cli/main.js');
 const cli = (...a: string[]) => spawnSync(process.execPath, [CLI, ...a], { encoding: 'utf8' });
 
 for (const name of builtinScenarioNames().filter((n) => n !== 'enqcmd-change')) {
-  test(`scenario ${name}: every policy keeps every task's registers intact`, () => {
+  test(`scenario ${name}: every policy keeps every task's registers intact (the RFC of 2016 fails in signal handlers)`, () => {
     const sc = builtinScenario(name)!;
     const rows: string[] = [];
     for (const p of FPU_POLICIES) {
@@ -30,7 +30,12 @@ for (const name of builtinScenarioNames().filter((n) => n !== 'enqcmd-change')) 
       rows.push(`${p.name}: ${t.contextSwitches} switches, ${t.saves} saves, ${t.restores} restores, ${t.restoresSkipped} skipped, ${t.nmTraps} #NM, ${t.integrityChecks} checks`);
       assert.ok(t.contextSwitches > 10, `${p.name} switched`);
       assert.ok(t.integrityChecks > 50, `${p.name} checked registers`);
-      assert.deepEqual(t.violations, [], `${p.name}`);
+      // rfc-2016 as posted: TIF_LOAD_FPU survives signal delivery, the handler starts with the
+      // interrupted registers instead of init state (patch 5/5, "kinda sorta fix up signal path").
+      if (p.name === 'rfc-2016' && name.includes('signals')) {
+        assert.ok(t.violations.length > 0, `${name}: rfc-2016's signal defect shows`);
+        for (const v of t.violations) assert.match(`${v.rule}: ${v.detail}`, /^integrity: .* sees component \d+ = token \d+, expected 0$/);
+      } else assert.deepEqual(t.violations, [], `${p.name}`);
     }
     console.log(`# ${name}: ${rows.join('; ')}`);
   });

@@ -42,7 +42,7 @@ export const CASES: SpinCase[] = [
 export function checkConfig(c: SpinCase): CheckConfig {
   const moves: MoveKind[] = ['write', 'syscall', 'return', 'switch', 'kfpu-softirq'];
   if (c.signals) moves.push('signal', 'sigreturn');
-  return { cpus: c.cpus, tasks: c.tasks, depth: 1_000_000, comps: [1], moves, maxStates: 50_000_000 };
+  return { cpus: c.cpus, tasks: c.tasks, children: 0, depth: 1_000_000, comps: [1], moves, maxStates: 50_000_000 };
 }
 
 function onPath(cmd: string): boolean {
