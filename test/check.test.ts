@@ -113,7 +113,7 @@ test('signals in the explorer: the handler starts from init state, rt_sigreturn 
   assert.ok(r.exhaustive);
 });
 
-test('the moves beyond the default bounds: fork, clone, exit, ptrace, corrupted sigreturn, PKRU, AMX first use — every correct design is clean', async () => {
+test('the moves beyond the default bounds: fork, clone, exit, ptrace, corrupted sigreturn, PKRU, AMX first use, KVM guests — every correct design is clean', async () => {
   const { pkruEager } = await import('../src/policies/pkru/eager.js');
   const { xbufDesign } = await import('../src/policies/xbuf/index.js');
   const spr = builtinProfile('sapphire-rapids')!;
@@ -124,6 +124,7 @@ test('the moves beyond the default bounds: fork, clone, exit, ptrace, corrupted 
     ['signal frames', { ...base, moves: [...base.moves, 'signal', 'sigreturn', 'sigreturn-bad'] }, { policy: deferred }, zen4],
     ['PKRU', { ...base, comps: [1, 9], moves: [...base.moves, 'uaccess', 'signal', 'sigreturn'] }, { policy: deferred, designs: { pkru: pkruEager } }, zen4],
     ['AMX', { ...base, comps: [18], children: 1, moves: [...base.moves, 'fork', 'exec'] }, { policy: deferred, designs: { xbuf: xbufDesign('percpu-bounce') } }, spr],
+    ['KVM', { ...base, moves: [...base.moves, 'kfpu-task', 'kvm', 'guest-write'], depth: 7 }, { policy: deferred }, zen4],
   ];
   for (const [what, cfg, target, cpu] of runs) {
     const r = explore(cpu, target, cfg);
@@ -162,4 +163,31 @@ test('counterexamples with the new moves replay from their files (a PASID design
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('KVM: the guest sees its own values at every VM entry; a host value in the guest is a leak', () => {
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, moves: ['write', 'syscall', 'return', 'switch', 'kfpu-softirq', 'kvm', 'guest-write'] };
+  const path = [
+    { op: 'write', pid: 101, comp: 1 },
+    { op: 'syscall', pid: 101 },
+    { op: 'kvm', pid: 101, what: 'run' },
+    { op: 'kvm', pid: 101, what: 'entry' }, // the guest starts from init state
+    { op: 'guest-write', pid: 101, comp: 1 },
+    { op: 'kvm', pid: 101, what: 'exit' },
+    { op: 'kfpu', cpu: 0, ctx: 'softirq' }, // saves the guest's registers (the current fpstate)
+    { op: 'switch', cpu: 0, next: -1 },
+    { op: 'switch', cpu: 0, next: 101 },
+    { op: 'kvm', pid: 101, what: 'entry' }, // reloaded: the guest's value
+    { op: 'kvm', pid: 101, what: 'exit' },
+    { op: 'return', pid: 101 }, // KVM_RUN returns: the host value again
+  ] as const;
+  const r = replayPath(zen4, { policy: deferred }, cfg, path);
+  assert.equal(r.finding, null, r.finding?.detail);
+  // The second VM entry reloads the saved guest state (switch_fpu_return before entering the guest).
+  assert.ok(r.steps[9].trace.some((e) => e.name === 'x86_fpu_regs_activated'), 'guest state reloaded at VM entry');
+  // Entering the guest without that reload leaks the kernel's values into it.
+  const broken = { ...deferred, name: 'broken', makeRegistersValid() {} };
+  const b = explore(zen4, { policy: broken }, { ...cfg, depth: 8 }).finding!;
+  assert.equal(b.invariant, 'confidentiality');
+  assert.match(b.detail, /KVM guest enters and reads component 1 = a value written by kernel FPU code/);
 });

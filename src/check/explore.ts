@@ -40,7 +40,12 @@ export type Move =
   | { op: 'ptrace'; pid: number; target: number; how: PtraceHow }
   | { op: 'uaccess'; pid: number }
   | { op: 'pasid'; pid: number; change: boolean }
-  | { op: 'enqcmd'; pid: number };
+  | { op: 'enqcmd'; pid: number }
+  | { op: 'kvm'; pid: number; what: KvmStep }
+  | { op: 'guest-write'; pid: number; comp: number };
+
+/** A vCPU thread's ioctl(KVM_RUN): enter it (vcpu_load), VM entry (the guest runs), VM exit. */
+export type KvmStep = 'run' | 'entry' | 'exit';
 
 /** A debugger's access: GETREGSET, SETREGSET of a new value, SETREGSET of an image with a bogus header. */
 export type PtraceHow = 'get' | 'set' | 'bogus';
@@ -68,6 +73,8 @@ export const MOVE_KINDS = [
   'pasid',
   'pasid-change',
   'enqcmd',
+  'kvm',
+  'guest-write',
 ] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
@@ -146,6 +153,8 @@ export const INVARIANTS: Readonly<Record<string, string>> = {
   'free-embedded': 'the embedded default fpstate is never freed',
   'sleep-in-atomic': 'no sleeping allocation in atomic context',
   'kthread-fpu-load': 'kernel threads never load user FPU state',
+  'guest-integrity': 'whenever a KVM guest runs, it sees its own last values',
+  kvm: 'KVM runs a guest only inside KVM_RUN, and its register accesses do not fault',
 };
 
 const FIRST_PID = 101;
@@ -153,6 +162,11 @@ const idlePid = (cpu: number): number => -1 - cpu;
 
 /** Two values per task and component, so the state space stays finite: the write toggles between them. */
 const tagOf = (pid: number, which: number): number => pid * 2 + which;
+
+/** Guest values: distinct from every host task's. */
+const guestTagOf = (pid: number, which: number): number => 1_000_000 + pid * 2 + which;
+/** Components a guest's view is checked for (its fpstate has the default user features). */
+const GUEST_COMPS: ReadonlySet<number> = new Set([0, 1, 2]);
 
 /** Per task slot: never created, alive, exited. */
 const UNBORN = 0;
@@ -166,6 +180,7 @@ interface Node {
   saved: Int32Array;
   inSys: Uint8Array;
   alive: Uint8Array;
+  guest: Int32Array;
   parent: Node | null;
   move: Move | null;
   depth: number;
@@ -186,6 +201,8 @@ export class Explorer {
   /** Per task: 0 user/kernel outside a syscall, 1 in a syscall (rt_sigreturn counts). */
   private inSys: Uint8Array;
   private alive: Uint8Array;
+  /** Per task and component: what its KVM guest last wrote (init until then). */
+  private guest: Int32Array;
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
   private readonly on: ReadonlySet<MoveKind>;
@@ -211,9 +228,14 @@ export class Explorer {
     for (let i = 0; i < slots; i++) this.resetShadow(i);
     this.inSys = new Uint8Array(slots);
     this.alive = new Uint8Array(slots);
+    this.guest = new Int32Array(slots * this.nc);
     for (const c of cfg.comps) {
       this.owner.set(c * 1e6 + valueToken(this.k, c, KERNEL_TAG), 'kernel FPU code');
-      for (const pid of this.pids) for (const w of [0, 1]) this.owner.set(c * 1e6 + valueToken(this.k, c, tagOf(pid, w)), `task t${pid}`);
+      for (const pid of this.pids)
+        for (const w of [0, 1]) {
+          this.owner.set(c * 1e6 + valueToken(this.k, c, tagOf(pid, w)), `task t${pid}`);
+          if (this.on.has('guest-write') && GUEST_COMPS.has(c)) this.owner.set(c * 1e6 + valueToken(this.k, c, guestTagOf(pid, w)), `t${pid}'s KVM guest`);
+        }
     }
     const amx = (this.amx = cfg.comps.some((c) => c >= 17));
     // Each task starts asleep on CPU (i mod cpus), then the first ones run and return to user mode.
@@ -281,9 +303,23 @@ export class Explorer {
           if (on.has('sigreturn-bad')) out.push({ op: 'sigreturn-bad', pid: t.pid });
         }
       }
+      const vcpu = user ? t.vcpu : null;
+      if (vcpu?.inGuest) {
+        // The guest runs: it writes its registers, or a VM exit brings the thread back to the host.
+        if (on.has('guest-write')) for (const comp of this.cfg.comps) if (GUEST_COMPS.has(comp)) out.push({ op: 'guest-write', pid: t!.pid, comp });
+        if (on.has('kvm')) out.push({ op: 'kvm', pid: t!.pid, what: 'exit' });
+        continue; // an interrupt exits the guest first: nothing else runs on this CPU meanwhile
+      }
+      if (user && !t.inUser && vcpu?.inRun) {
+        if (on.has('kvm')) out.push({ op: 'kvm', pid: t.pid, what: 'entry' });
+      }
       if (user && !t.inUser) {
         if (on.has('return')) out.push({ op: 'return', pid: t.pid });
-        const sys = this.inSys[this.idx(t.pid)] === 1;
+        // In ioctl(KVM_RUN) the thread does nothing else but enter the guest or return.
+        const sys = this.inSys[this.idx(t.pid)] === 1 && !vcpu?.inRun;
+        // KVM is checked through the 5.16+ API (fpu_swap_kvm_fpstate); the model's pre-5.16 path is an
+        // approximation of kvm_load_guest_fpu not faithful enough for a verdict.
+        if (sys && on.has('kvm') && t.frames.length === 0 && this.k.policy.kvmApi === 'fpstate-swap') out.push({ op: 'kvm', pid: t.pid, what: 'run' });
         const noFrame = t.frames.length === 0;
         // The task's system call is execve() / fork() / clone() / exit() / one touching user memory.
         if (sys && noFrame && on.has('exec')) out.push({ op: 'exec', pid: t.pid });
@@ -301,7 +337,7 @@ export class Explorer {
           for (const pid of this.pids) {
             const o = st.tasks.get(pid);
             // A stopped tracee is off every CPU (the debugger waited for it).
-            if (!o || pid === t.pid || o.run !== 'runnable' || st.cpus.some((c) => c.curr === pid)) continue;
+            if (!o || pid === t.pid || o.run !== 'runnable' || o.vcpu?.inRun || st.cpus.some((c) => c.curr === pid)) continue;
             if (on.has('ptrace-get')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'get' });
             if (on.has('ptrace-set')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'set' });
             if (on.has('ptrace-bogus')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'bogus' });
@@ -315,7 +351,8 @@ export class Explorer {
         }
         if (user) out.push({ op: 'switch', cpu: cpu.id, next: idlePid(cpu.id) });
       }
-      if (on.has('kfpu-task') && user && !t.inUser) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'task' });
+      // A vCPU thread in KVM_RUN uses kvm_fpu_get/put (fpregs_lock), not kernel_fpu_begin.
+      if (on.has('kfpu-task') && user && !t.inUser && !vcpu?.inRun) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'task' });
       if (on.has('kfpu-softirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'softirq' });
       if (on.has('kfpu-hardirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'hardirq' });
     }
@@ -356,6 +393,8 @@ export class Explorer {
         this.inSys[this.idx(m.pid)] = 1;
         return null;
       case 'return':
+        // ioctl(KVM_RUN) returns: the host's state is installed again (kvm_put_guest_fpu / fpstate swap).
+        if (this.k.st.tasks.get(m.pid)?.vcpu?.inRun) this.apply({ type: 'kvm-put', pid: m.pid });
         if (this.inSys[this.idx(m.pid)]) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
         this.inSys[this.idx(m.pid)] = 0;
         this.returnToUser(m.pid);
@@ -409,6 +448,7 @@ export class Explorer {
         // fpu_clone: the child starts with the parent's registers, but not its dynamic (AMX tile) state.
         for (let c = 0; c < nc; c++) this.shadow[slot * nc + c] = this.cfg.comps[c] === XFEATURE_XTILEDATA ? this.initTok[c] : this.shadow[p + c];
         this.inSys[slot] = 1; // it returns from the fork() call
+        this.guest.fill(0, slot * nc, slot * nc + nc);
         return null;
       }
       case 'exit': {
@@ -435,6 +475,22 @@ export class Explorer {
         const mm = this.k.st.mms.get(t.mm);
         if (!m.change || !mm) this.apply({ type: 'pasid-bind', pid: m.pid });
         else this.apply({ type: 'pasid-change', pid: m.pid, pasid: pasidFor(mm.id, mm.pasid === pasidFor(mm.id, 0) ? 1 : 0) });
+        return null;
+      }
+      case 'kvm': {
+        if (m.what === 'run') this.apply({ type: 'kvm-run', pid: m.pid });
+        else if (m.what === 'exit') this.apply({ type: 'vm-exit', pid: m.pid });
+        else {
+          this.apply({ type: 'vm-entry', pid: m.pid });
+          return this.observeGuest(m.pid);
+        }
+        return null;
+      }
+      case 'guest-write': {
+        const i = this.idx(m.pid) * nc + this.compIndex(m.comp);
+        const tag = guestTagOf(m.pid, this.guest[i] === valueToken(this.k, m.comp, guestTagOf(m.pid, 0)) ? 1 : 0);
+        this.apply({ type: 'guest-write', pid: m.pid, comp: m.comp, tag });
+        this.guest[i] = valueToken(this.k, m.comp, tag);
         return null;
       }
       case 'enqcmd': {
@@ -492,6 +548,20 @@ export class Explorer {
     }
   }
 
+  /** At VM entry the guest reads its registers: its own last values, nobody else's. */
+  private observeGuest(pid: number): Bad {
+    for (const [ci, comp] of this.cfg.comps.entries()) {
+      if (!GUEST_COMPS.has(comp)) continue;
+      const seen = this.apply({ type: 'guest-read', pid, comp });
+      const want = this.guest[this.idx(pid) * this.nc + ci];
+      if (seen === want || seen === -1) continue; // a faulting read is the kernel's 'kvm' rule
+      const who = this.owner.get(comp * 1e6 + seen);
+      if (who !== undefined && who !== `t${pid}'s KVM guest`) return { invariant: 'confidentiality', detail: `t${pid}'s KVM guest enters and reads component ${comp} = a value written by ${who}` };
+      return { invariant: 'guest-integrity', detail: `t${pid}'s KVM guest enters and reads component ${comp} = ${who ? 'an older value of its own' : seen === 0 ? 'init state' : `token ${seen}`}, not the value it last wrote` };
+    }
+    return null;
+  }
+
   /** The task, back in user mode, reads every tracked component: its own last value, nobody else's. */
   private observe(pid: number): Bad {
     for (const [ci, comp] of this.cfg.comps.entries()) {
@@ -510,7 +580,7 @@ export class Explorer {
 
   /** The current state as a node. The node takes the state over: call `restore` before the next move. */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
-    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, alive: this.alive, parent, move, depth };
+    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, alive: this.alive, guest: this.guest, parent, move, depth };
   }
 
   /** Makes `n`'s state current: a copy, or with `last` (no further move from `n`) the node's own. */
@@ -524,10 +594,11 @@ export class Explorer {
     this.saved = n.saved.slice();
     this.inSys = n.inSys.slice();
     this.alive = n.alive.slice();
+    this.guest = n.guest.slice();
   }
 
   key(): string {
-    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}`;
+    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}`;
   }
 }
 

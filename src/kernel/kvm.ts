@@ -15,7 +15,7 @@ import { fpregsLock, fpregsUnlock } from './signal.js';
 import { Cpu, Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { newFpstate } from './task.js';
 import { valueToken } from './entry.js';
-import { writeComponent } from '../arch/xsave/registers.js';
+import { accessCheck, writeComponent } from '../arch/xsave/registers.js';
 
 /**
  * KVM_CREATE_VCPU: fpu_alloc_guest_fpstate (vzalloc'ed, default user features, XFD reset value 0),
@@ -129,4 +129,18 @@ export function guestWrite(k: Kernel, cpu: Cpu, t: Task, i: number, tag: number)
   }
   const f = writeComponent(cpu.xs, i, valueToken(k, i, tag));
   if (f) violation(k, 'kvm', `guest write of component ${i} raised ${f.vector}: ${f.reason}`, cpu.id, t.pid);
+}
+
+/** Guest code reads component i (inside VM entry): the token it sees, -1 when the access faulted. */
+export function guestRead(k: Kernel, cpu: Cpu, t: Task, i: number): number {
+  if (!t.vcpu?.inGuest) {
+    violation(k, 'kvm', `guest read for ${t.comm}-${t.pid} while not in the guest`, cpu.id, t.pid);
+    return -1;
+  }
+  const f = accessCheck(cpu.xs, i);
+  if (f) {
+    violation(k, 'kvm', `guest read of component ${i} raised ${f.vector}: ${f.reason}`, cpu.id, t.pid);
+    return -1;
+  }
+  return cpu.xs.tok[i];
 }

@@ -153,6 +153,7 @@ export function hashState(st: KState, withTime = false): string {
     if (t.vcpu) {
       h.bool(t.vcpu.inRun);
       h.bool(t.vcpu.inGuest);
+      h.bool(t.vcpu.loaded);
       hashFpstate(h, t.vcpu.fpstate);
     }
     h.word(t.frames.length);

@@ -17,7 +17,7 @@ import { FpuRegset, ptraceAccess } from './ptrace.js';
 import { archPrctl, sigaltstack } from './fpu/dynamic.js';
 import { uaccessPkru } from './pkru.js';
 import { enqcmd, pasidBind, pasidChange } from './pasid.js';
-import { guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
+import { guestRead, guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
 import { TaskKind } from './state.js';
 
@@ -77,6 +77,8 @@ export type KEvent =
   | { type: 'kvm-run'; pid: number; ts?: number }
   | { type: 'vm-entry'; pid: number; ts?: number }
   | { type: 'guest-write'; pid: number; comp: number; tag: number; ts?: number }
+  /** Guest code reads component `comp` (`observed`: the token it saw). */
+  | { type: 'guest-read'; pid: number; comp: number; ts?: number }
   | { type: 'vm-exit'; pid: number; ts?: number }
   | { type: 'kvm-put'; pid: number; ts?: number }
   /** wait4/waitid reaping a dead child: release_task in the waiter's context. */
@@ -305,6 +307,7 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'kvm-run':
     case 'vm-entry':
     case 'guest-write':
+    case 'guest-read':
     case 'vm-exit':
     case 'kvm-put': {
       const t = task(k, ev.pid);
@@ -313,6 +316,7 @@ function apply(k: Kernel, ev: KEvent): number {
       if (ev.type === 'kvm-run') kvmEnterRun(k, cpu, t);
       else if (ev.type === 'vm-entry') kvmEnterGuest(k, cpu, t);
       else if (ev.type === 'guest-write') guestWrite(k, cpu, t, ev.comp, ev.tag);
+      else if (ev.type === 'guest-read') return guestRead(k, cpu, t, ev.comp);
       else if (ev.type === 'vm-exit') kvmExitGuest(cpu, t);
       else kvmLeaveRun(k, cpu, t);
       return -1;

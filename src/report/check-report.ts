@@ -48,6 +48,14 @@ export function describeMove(m: Move): string {
         : `${task(m.pid)} binds a device (SVA): its mm gets a PASID, which the PASID policy propagates`;
     case 'enqcmd':
       return `${task(m.pid)}, in user mode, executes ENQCMD (carries IA32_PASID)`;
+    case 'kvm':
+      return m.what === 'run'
+        ? `${task(m.pid)}'s system call is ioctl(KVM_RUN): the vCPU's guest FPU state is installed (fpu_swap_kvm_fpstate, or kvm_load_guest_fpu before 5.16)`
+        : m.what === 'entry'
+          ? `${task(m.pid)}: VM entry (a saved guest state is reloaded first); the guest reads its registers`
+          : `${task(m.pid)}: VM exit, back in the host kernel inside KVM_RUN`;
+    case 'guest-write':
+      return `${task(m.pid)}'s KVM guest writes a new value to its ${COMP_NAMES[m.comp] ?? `component ${m.comp}`} registers`;
   }
 }
 
