@@ -42,7 +42,8 @@ export type Move =
   | { op: 'pasid'; pid: number; change: boolean }
   | { op: 'enqcmd'; pid: number }
   | { op: 'kvm'; pid: number; what: KvmStep }
-  | { op: 'guest-write'; pid: number; comp: number };
+  | { op: 'guest-write'; pid: number; comp: number }
+  | { op: 'mxcsr'; pid: number };
 
 /** A vCPU thread's ioctl(KVM_RUN): enter it (vcpu_load), VM entry (the guest runs), VM exit. */
 export type KvmStep = 'run' | 'entry' | 'exit';
@@ -75,6 +76,7 @@ export const MOVE_KINDS = [
   'enqcmd',
   'kvm',
   'guest-write',
+  'mxcsr',
 ] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
@@ -155,6 +157,7 @@ export const INVARIANTS: Readonly<Record<string, string>> = {
   'kthread-fpu-load': 'kernel threads never load user FPU state',
   'guest-integrity': 'whenever a KVM guest runs, it sees its own last values',
   kvm: 'KVM runs a guest only inside KVM_RUN, and its register accesses do not fault',
+  'kernel-mxcsr': 'kernel SIMD code runs with the default MXCSR, never the interrupted user’s',
 };
 
 const FIRST_PID = 101;
@@ -162,6 +165,9 @@ const idlePid = (cpu: number): number => -1 - cpu;
 
 /** Two values per task and component, so the state space stays finite: the write toggles between them. */
 const tagOf = (pid: number, which: number): number => pid * 2 + which;
+
+/** The MXCSR user code loads: round toward zero, every exception masked (not the default 0x1f80). */
+const USER_MXCSR = 0x1f80 | 0x6000;
 
 /** Guest values: distinct from every host task's. */
 const guestTagOf = (pid: number, which: number): number => 1_000_000 + pid * 2 + which;
@@ -296,6 +302,7 @@ export class Explorer {
         if (on.has('write')) for (const comp of this.cfg.comps) out.push({ op: 'write', pid: t.pid, comp });
         if (on.has('syscall')) out.push({ op: 'syscall', pid: t.pid });
         if (on.has('enqcmd')) out.push({ op: 'enqcmd', pid: t.pid });
+        if (on.has('mxcsr')) out.push({ op: 'mxcsr', pid: t.pid });
         // rt_sigreturn: a handler running in user mode returns (one level of handlers), its frame as
         // written or with a corrupted header.
         if (t.frames.length > 0) {
@@ -477,6 +484,9 @@ export class Explorer {
         else this.apply({ type: 'pasid-change', pid: m.pid, pasid: pasidFor(mm.id, mm.pasid === pasidFor(mm.id, 0) ? 1 : 0) });
         return null;
       }
+      case 'mxcsr':
+        this.apply({ type: 'user-mxcsr', pid: m.pid, value: USER_MXCSR });
+        return null;
       case 'kvm': {
         if (m.what === 'run') this.apply({ type: 'kvm-run', pid: m.pid });
         else if (m.what === 'exit') this.apply({ type: 'vm-exit', pid: m.pid });

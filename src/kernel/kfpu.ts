@@ -42,8 +42,11 @@ export function kernelFpuSection(k: Kernel, cpu: Cpu, ctx: KfpuContext): boolean
   const xs = cpu.xs;
   const cpl = xs.cpl;
   xs.cpl = 0;
-  // KFPU_MXCSR: ldmxcsr(MXCSR_DEFAULT); then SIMD code clobbers XMM/YMM.
-  const f1 = writeMxcsr(xs, MXCSR_INIT, k.m.profile.quirks.mxcsrMask);
+  // KFPU_MXCSR: ldmxcsr(MXCSR_DEFAULT) (5.7+); before, kernel SIMD code ran with the user's MXCSR
+  // (its rounding, FTZ/DAZ and unmasked exceptions: catalogue C1). Then SIMD code clobbers XMM/YMM.
+  let f1 = null;
+  if (k.policy.kfpuMxcsr) f1 = writeMxcsr(xs, MXCSR_INIT, k.m.profile.quirks.mxcsrMask);
+  else if (xs.mxcsr !== MXCSR_INIT) violation(k, 'kernel-mxcsr', `kernel SIMD code in ${ctx} context runs with the user's MXCSR 0x${xs.mxcsr.toString(16)}, not the default 0x${MXCSR_INIT.toString(16)}`, cpu.id, cpu.curr);
   const f2 = writeComponent(xs, 1, valueToken(k, 1, KERNEL_TAG));
   const f3 = (xs.xcr0Lo & 4) !== 0 ? writeComponent(xs, 2, valueToken(k, 2, KERNEL_TAG)) : null;
   xs.cpl = cpl;

@@ -54,6 +54,8 @@ export function describeMove(m: Move): string {
         : m.what === 'entry'
           ? `${task(m.pid)}: VM entry (a saved guest state is reloaded first); the guest reads its registers`
           : `${task(m.pid)}: VM exit, back in the host kernel inside KVM_RUN`;
+    case 'mxcsr':
+      return `${task(m.pid)}, in user mode, loads MXCSR 0x7f80 (round toward zero, exceptions masked) with LDMXCSR`;
     case 'guest-write':
       return `${task(m.pid)}'s KVM guest writes a new value to its ${COMP_NAMES[m.comp] ?? `component ${m.comp}`} registers`;
   }

@@ -16,6 +16,7 @@ import { pkruKthreadPrev } from './pkru-kthread-prev.js';
 import { pkruNoStash } from './pkru-no-stash.js';
 import { gpFixupForkKeepsPasid } from './gp-fixup-fork-keeps-pasid.js';
 import { vmallocDefaultSize } from './vmalloc-default-size.js';
+import { deferredKfpuNoMxcsr } from './deferred-kfpu-no-mxcsr.js';
 import type { Mutant } from './types.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
 
@@ -37,6 +38,7 @@ export const MUTANTS: readonly Mutant[] = [
   pkruNoStash,
   gpFixupForkKeepsPasid,
   vmallocDefaultSize,
+  deferredKfpuNoMxcsr,
   rfc2016Signal,
   rfc2016Exec,
 ];

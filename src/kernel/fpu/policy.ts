@@ -25,6 +25,12 @@ export interface FpuPolicy {
    * notifiers when the vCPU thread is switched out and in).
    */
   readonly kvmApi: 'fpstate-swap' | 'kernel-fpu';
+  /**
+   * kernel_fpu_begin() loads the default MXCSR before kernel SIMD code runs (KFPU_MXCSR: 5.7+,
+   * 7ad816762f9b "x86/fpu: Reset MXCSR to default in kernel_fpu_begin()"); before, kernel code ran
+   * with the interrupted user's MXCSR (catalogue C1).
+   */
+  readonly kfpuMxcsr: boolean;
 
   /** __switch_to, in the context of `prev` (switch_fpu_prepare / switch_fpu). */
   switchOut(k: Kernel, cpu: Cpu, prev: Task, next: Task): void;

@@ -65,6 +65,7 @@ export const deferred: FpuPolicy = {
   models: 'Linux 5.2+ (TIF_NEED_FPU_LOAD, restore on exit to user), as in 6.18: switch_fpu(), fpregs_restore_userregs()',
   usesTs: false,
   kvmApi: 'fpstate-swap',
+  kfpuMxcsr: true, // 5.7+: KFPU_MXCSR
 
   switchOut(k, cpu, prev) {
     if ((prev.tif & TIF_NEED_FPU_LOAD) === 0 && isUserTask(prev)) {

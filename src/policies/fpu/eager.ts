@@ -44,6 +44,7 @@ export const eager: FpuPolicy = {
   models: 'Linux 4.9–5.1: save at switch-out, restore at switch-in unless still valid (owner + last_cpu)',
   usesTs: false,
   kvmApi: 'kernel-fpu',
+  kfpuMxcsr: false, // 4.9–5.1: before 7ad816762f9b (5.7)
 
   switchOut(k, cpu, prev) {
     if (!hasFpu(prev)) return;

@@ -71,6 +71,7 @@ export const lazyTs: FpuPolicy = {
   models: 'Linux before 4.9 (lazy mode, 4.2–4.8 code): CR0.TS, #NM on first use, preload after 5 consecutive uses',
   usesTs: true,
   kvmApi: 'kernel-fpu',
+  kfpuMxcsr: false, // before 4.9: before 7ad816762f9b (5.7)
 
   switchOut(k, cpu, prev, next) {
     const o = prev.fpu;

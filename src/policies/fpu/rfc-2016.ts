@@ -55,6 +55,7 @@ export const rfc2016: FpuPolicy = {
   models: "the 2016 RFC 'make FPU context switching much lazier' (5 patches on 4.8, as posted, with their defects)",
   usesTs: false,
   kvmApi: 'kernel-fpu',
+  kfpuMxcsr: false, // on 4.8: before 7ad816762f9b (5.7)
 
   switchOut(k, cpu, prev) {
     const o = prev.fpu;
