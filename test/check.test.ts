@@ -2,7 +2,7 @@
 // shortest counterexample that replays from its file; the CLI's exit codes are 0 / 1 / 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinProfile } from '../src/arch/profiles/builtin.js';
@@ -190,4 +190,30 @@ test('KVM: the guest sees its own values at every VM entry; a host value in the 
   const b = explore(zen4, { policy: broken }, { ...cfg, depth: 8 }).finding!;
   assert.equal(b.invariant, 'confidentiality');
   assert.match(b.detail, /KVM guest enters and reads component 1 = a value written by kernel FPU code/);
+});
+
+test('--mutant-file: a mutant written outside the corpus is checked, replayed and refused when malformed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchlab-mutfile-'));
+  try {
+    const file = repoPath('examples/mutants/deferred-switch-no-tif.mjs');
+    const r = runCli('check', '--mutant-file', file, '--out', dir);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /check deferred-switch-no-tif \(mutant of deferred\)/);
+    assert.match(r.out, /VIOLATION of confidentiality after 5 moves/);
+    const rep = runCli('check', '--replay', join(dir, 'counterexample.json'), '--mutant-file', file);
+    assert.equal(rep.code, 1, rep.err);
+    assert.match(rep.out, /✗ confidentiality/);
+    const all = runCli('check', '--mutant-file', file, '--all-mutants', '--json');
+    assert.equal(all.code, 0, all.err);
+    assert.deepEqual((JSON.parse(all.out) as { mutants: { name: string; found: boolean }[] }).mutants.map((m) => [m.name, m.found]), [['deferred-switch-no-tif', true]]);
+    const bad = join(dir, 'bad.mjs');
+    writeFileSync(bad, "export const m = { name: 'x', of: 'deferred', bug: 'b', policy: { switchOut() {} } };\n");
+    assertBadInput(['check', '--mutant-file', bad], /bad\.mjs: export 'm' is not a mutant: 'policy\.switchIn' must be a function/);
+    const none = join(dir, 'none.mjs');
+    writeFileSync(none, 'export const x = 1;\n');
+    assertBadInput(['check', '--mutant-file', none], /none\.mjs: exports no mutant/);
+    assertBadInput(['check', '--mutant-file', join(dir, 'missing.mjs')], /missing\.mjs: cannot read mutant file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

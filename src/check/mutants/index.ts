@@ -18,6 +18,7 @@ import { gpFixupForkKeepsPasid } from './gp-fixup-fork-keeps-pasid.js';
 import { vmallocDefaultSize } from './vmalloc-default-size.js';
 import { deferredKfpuNoMxcsr } from './deferred-kfpu-no-mxcsr.js';
 import type { Mutant } from './types.js';
+import { InputError } from '../../arch/errors.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
 
 export const MUTANTS: readonly Mutant[] = [
@@ -43,8 +44,21 @@ export const MUTANTS: readonly Mutant[] = [
   rfc2016Exec,
 ];
 
+/** Mutants loaded from files (`--mutant-file`), by name. */
+const EXTRA: Mutant[] = [];
+
+/** Adds mutants written outside the corpus; a name may not shadow a corpus mutant's. */
+export function registerMutants(list: readonly Mutant[], where: string): void {
+  for (const m of list) {
+    if (MUTANTS.some((x) => x.name === m.name)) throw new InputError(`mutant '${m.name}' has the name of a corpus mutant`, where);
+    const i = EXTRA.findIndex((x) => x.name === m.name);
+    if (i >= 0) EXTRA[i] = m;
+    else EXTRA.push(m);
+  }
+}
+
 export function mutant(name: string): Mutant | undefined {
-  return MUTANTS.find((m) => m.name === name);
+  return MUTANTS.find((m) => m.name === name) ?? EXTRA.find((m) => m.name === name);
 }
 
 /** The bounds a mutant is checked in: its own over `base` (the default ones unless given). */

@@ -14,6 +14,7 @@ import { mutant, mutantConfig, MUTANTS } from '../../check/mutants/index.js';
 import { exploreParallel } from '../../check/parallel.js';
 import { randomWalks } from '../../check/random-walk.js';
 import { resolveTarget, TargetSpec } from '../../check/target-spec.js';
+import { loadMutantFile } from '../../check/mutant-file.js';
 import { formatFtrace } from '../../kernel/trace/ftrace.js';
 import { counterexamplePerfetto } from '../../report/check-perfetto.js';
 import { checkText, storyText } from '../../report/check-report.js';
@@ -25,6 +26,7 @@ interface Opts {
   config?: string;
   policy: string;
   mutant?: string;
+  mutantFile?: string;
   allMutants?: boolean;
   xbuf?: string;
   pkru?: string;
@@ -189,6 +191,7 @@ export function checkCommand(): Command {
     .option('--policy <name>', 'FPU policy: deferred, eager, lazy-ts, rfc-2016', 'deferred')
     .option('--mutant <name>', `a policy with a historical bug put back: ${MUTANTS.map((m) => m.name).join(', ')}`)
     .option('--all-mutants', 'check every mutant; each must be found')
+    .option('--mutant-file <file>', 'an ES module (.js/.mjs) exporting mutants written against the policy interfaces: one is checked like --mutant; with several (or --all-mutants) each is reported like --all-mutants')
     .option('--xbuf <design>', 'AMX buffer design checked beside the policy: vmalloc, vmalloc-cache, percpu-bounce, kmap-window')
     .option('--pkru <policy>', 'PKRU policy checked beside it: eager, in-xstate')
     .option('--pasid <policy>', 'PASID policy checked beside it: gp-fixup, switch-mm, switch-mm-cmp, ipi-all')
@@ -211,13 +214,19 @@ export function checkCommand(): Command {
     .option('--trace', 'show the ftrace events of every step of a story')
     .option('--json', 'machine-readable output')
     .action(async (o: Opts, cmd: Command) => {
+      const own = o.mutantFile ? await loadMutantFile(o.mutantFile) : [];
       if (o.replay) return replayCommand(o);
+      // A file's single mutant is checked like --mutant (on one thread: workers resolve names from the corpus).
+      if (own.length === 1 && !o.allMutants && o.mutant === undefined) {
+        o.mutant = own[0].name;
+        if (o.workers === undefined) o.workers = '1';
+      }
       if (o.perfetto) throw new InputError('only with --replay (a check writes counterexample.perfetto.json with --out)', '--perfetto');
       const s = settingsFrom(o, cmd);
       const profile = loadProfile(s.cpu);
       const now = (): number => performance.now();
-      if (o.allMutants) {
-        const rows = MUTANTS.map((m) => {
+      if (o.allMutants || own.length > 1) {
+        const rows = (own.length > 0 ? own : MUTANTS).map((m) => {
           const r = explore(m.cpu ? loadProfile(m.cpu) : profile, m, mutantConfig(m, s.cfg), now);
           return { name: m.name, of: m.of, bug: m.bug, found: r.finding !== undefined, seconds: Number(r.seconds.toFixed(3)), steps: r.finding?.path.length ?? null, invariant: r.finding?.invariant ?? null, states: r.states };
         });
