@@ -217,3 +217,26 @@ test('--mutant-file: a mutant written outside the corpus is checked, replayed an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('corrupted images: each bad frame gives init state and SIGSEGV; each bad ptrace image is refused (XSTATE_BV, XCOMP_BV, MXCSR)', async () => {
+  const { BAD_IMAGES } = await import('../src/check/explore.js');
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, moves: [...DEFAULT_CONFIG.moves, 'signal', 'sigreturn-bad', 'ptrace-bogus', 'ptrace-get'] };
+  for (const bad of BAD_IMAGES) {
+    const path = [
+      { op: 'write', pid: 101, comp: 1 },
+      { op: 'signal', pid: 101 },
+      { op: 'syscall', pid: 101 },
+      { op: 'return', pid: 101 }, // the SIGUSR1 handler starts
+      { op: 'sigreturn-bad', pid: 101, bad },
+      { op: 'syscall', pid: 102 }, // the debugger
+      { op: 'syscall', pid: 101 },
+      { op: 'switch', cpu: 0, next: -1 }, // t101 stops, off the CPU
+      { op: 'ptrace', pid: 102, target: 101, how: 'bogus', bad },
+      { op: 'ptrace', pid: 102, target: 101, how: 'get' },
+    ] as const;
+    const r = replayPath(zen4, { policy: deferred }, cfg, path);
+    assert.equal(r.finding, null, `${bad}: ${r.finding?.detail}`);
+    const back = r.steps[4].trace;
+    assert.ok(back.some((e) => e.name === 'signal_deliver' && /sig=11 /.test(e.text)), `${bad}: SIGSEGV delivered after the failed rt_sigreturn`);
+  }
+});

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { InputError, readInputFile } from '../arch/errors.js';
 import { zodLine } from '../util/zod-line.js';
-import { CheckConfig, Move, MOVE_KINDS, TRACKABLE } from './explore.js';
+import { BAD_IMAGES, CheckConfig, Move, MOVE_KINDS, TRACKABLE } from './explore.js';
 
 const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('write'), pid: z.number().int(), comp: z.number().int().min(0).max(63) }),
@@ -14,10 +14,10 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('signal'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('sigreturn'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('exec'), pid: z.number().int() }),
-  z.strictObject({ op: z.literal('sigreturn-bad'), pid: z.number().int() }),
+  z.strictObject({ op: z.literal('sigreturn-bad'), pid: z.number().int(), bad: z.enum(BAD_IMAGES) }),
   z.strictObject({ op: z.literal('fork'), pid: z.number().int(), thread: z.boolean() }),
   z.strictObject({ op: z.literal('exit'), pid: z.number().int() }),
-  z.strictObject({ op: z.literal('ptrace'), pid: z.number().int(), target: z.number().int(), how: z.enum(['get', 'set', 'bogus']) }),
+  z.strictObject({ op: z.literal('ptrace'), pid: z.number().int(), target: z.number().int(), how: z.enum(['get', 'set', 'bogus']), bad: z.enum(BAD_IMAGES).optional() }),
   z.strictObject({ op: z.literal('uaccess'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('pasid'), pid: z.number().int(), change: z.boolean() }),
   z.strictObject({ op: z.literal('enqcmd'), pid: z.number().int() }),

@@ -33,11 +33,11 @@ export type Move =
   | { op: 'migrate'; pid: number; cpu: number }
   | { op: 'signal'; pid: number }
   | { op: 'sigreturn'; pid: number }
-  | { op: 'sigreturn-bad'; pid: number }
+  | { op: 'sigreturn-bad'; pid: number; bad: BadImage }
   | { op: 'exec'; pid: number }
   | { op: 'fork'; pid: number; thread: boolean }
   | { op: 'exit'; pid: number }
-  | { op: 'ptrace'; pid: number; target: number; how: PtraceHow }
+  | { op: 'ptrace'; pid: number; target: number; how: PtraceHow; bad?: BadImage }
   | { op: 'uaccess'; pid: number }
   | { op: 'pasid'; pid: number; change: boolean }
   | { op: 'enqcmd'; pid: number }
@@ -50,6 +50,25 @@ export type KvmStep = 'run' | 'entry' | 'exit';
 
 /** A debugger's access: GETREGSET, SETREGSET of a new value, SETREGSET of an image with a bogus header. */
 export type PtraceHow = 'get' | 'set' | 'bogus';
+
+/**
+ * How a signal frame or a ptrace image is corrupted: a reserved XSTATE_BV bit (63); XCOMP_BV with bit
+ * 63 (a compacted image where the standard format is required: CVE-2017-15537); reserved MXCSR bits
+ * with SSE marked present (catalogue E2). XRSTOR #GPs on each; the kernel must refuse or recover.
+ */
+export const BAD_IMAGES = ['xstate-bv', 'xcomp-bv', 'mxcsr'] as const;
+export type BadImage = (typeof BAD_IMAGES)[number];
+
+/** The byte edits that corrupt a standard-format image (legacy area + header at 512) that way. */
+function badEdits(bad: BadImage): { offset: number; bytes: number[] }[] {
+  if (bad === 'xstate-bv') return [{ offset: 512 + 7, bytes: [0x80] }];
+  if (bad === 'xcomp-bv') return [{ offset: 520 + 7, bytes: [0x80] }];
+  // MXCSR (legacy-area offset 24) 0xffff1f80, and XSTATE_BV[1] so the SSE state (with MXCSR) is used.
+  return [
+    { offset: 24, bytes: [0x80, 0x1f, 0xff, 0xff] },
+    { offset: 512, bytes: [0x03] },
+  ];
+}
 
 export const MOVE_KINDS = [
   'write',
@@ -112,8 +131,6 @@ const NR_RT_SIGRETURN = 15;
 const ARCH_REQ_XCOMP_PERM = 0x1023;
 const XFEATURE_XTILEDATA = 18;
 const PKRU = 9;
-/** XSTATE_BV's top byte in a standard-format image: bit 63 is reserved (XRSTOR #GP; SETREGSET -EINVAL). */
-const XSTATE_BV_TOP = 512 + 7;
 /** A PASID per mm and generation: the `pasid` move toggles an mm's PASID between two values. */
 const pasidFor = (mm: number, which: number): number => 1000 + mm * 2 + which;
 
@@ -307,7 +324,7 @@ export class Explorer {
         // written or with a corrupted header.
         if (t.frames.length > 0) {
           if (on.has('sigreturn')) out.push({ op: 'sigreturn', pid: t.pid });
-          if (on.has('sigreturn-bad')) out.push({ op: 'sigreturn-bad', pid: t.pid });
+          if (on.has('sigreturn-bad')) for (const bad of BAD_IMAGES) out.push({ op: 'sigreturn-bad', pid: t.pid, bad });
         }
       }
       const vcpu = user ? t.vcpu : null;
@@ -347,7 +364,7 @@ export class Explorer {
             if (!o || pid === t.pid || o.run !== 'runnable' || o.vcpu?.inRun || st.cpus.some((c) => c.curr === pid)) continue;
             if (on.has('ptrace-get')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'get' });
             if (on.has('ptrace-set')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'set' });
-            if (on.has('ptrace-bogus')) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'bogus' });
+            if (on.has('ptrace-bogus')) for (const bad of BAD_IMAGES) out.push({ op: 'ptrace', pid: t.pid, target: pid, how: 'bogus', bad });
           }
       }
       const inKernel = !user || !t.inUser;
@@ -420,7 +437,7 @@ export class Explorer {
       case 'sigreturn-bad': {
         const i = this.idx(m.pid) * nc;
         // The handler may corrupt its frame first: a reserved XSTATE_BV bit makes XRSTOR #GP.
-        if (m.op === 'sigreturn-bad') this.apply({ type: 'frame-edit', pid: m.pid, offset: XSTATE_BV_TOP, bytes: [0x80] });
+        if (m.op === 'sigreturn-bad') for (const e of badEdits(m.bad)) this.apply({ type: 'frame-edit', pid: m.pid, ...e });
         // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame.
         this.apply({ type: 'syscall', pid: m.pid, nr: NR_RT_SIGRETURN });
         this.apply({ type: 'sigreturn', pid: m.pid });
@@ -470,7 +487,7 @@ export class Explorer {
         return null;
       }
       case 'ptrace':
-        return this.ptrace(m.pid, m.target, m.how);
+        return this.ptrace(m.pid, m.target, m.how, m.bad ?? 'xstate-bv');
       case 'uaccess': {
         const seen = this.apply({ type: 'uaccess', pid: m.pid });
         const want = pkruValue(this.k, this.shadow[this.idx(m.pid) * nc + this.compIndex(PKRU)]);
@@ -514,7 +531,7 @@ export class Explorer {
   }
 
   /** A debugger (the task in a syscall) reads or writes the stopped tracee's FPU regset. */
-  private ptrace(pid: number, target: number, how: PtraceHow): Bad {
+  private ptrace(pid: number, target: number, how: PtraceHow, bad: BadImage): Bad {
     const nc = this.nc;
     const ti = this.idx(target) * nc;
     if (how === 'get') {
@@ -540,9 +557,9 @@ export class Explorer {
       this.shadow[ti + ci] = valueToken(this.k, comp, tag);
       return null;
     }
-    // An image with a reserved XSTATE_BV bit: refused (-EINVAL), the tracee unchanged.
-    const r = this.apply({ type: 'ptrace', pid, target, write: true, edit: { offset: XSTATE_BV_TOP, bytes: [0x80] } });
-    if (r === 0) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET accepted an image with a reserved XSTATE_BV bit for t${target}` };
+    // A corrupted image: refused (-EINVAL), the tracee unchanged.
+    const r = this.apply({ type: 'ptrace', pid, target, write: true, edits: badEdits(bad) });
+    if (r === 0) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET accepted an image with a bad ${bad.toUpperCase().replace('-', '_')} for t${target}` };
     return null;
   }
 

@@ -108,7 +108,7 @@ export function ptraceAccess(
   regset: FpuRegset,
   write: boolean,
   set?: { comp: number; tag: number },
-  edit?: { offset: number; bytes: number[] },
+  edit?: { offset: number; bytes: number[] } | readonly { offset: number; bytes: number[] }[],
   read?: number,
 ): number {
   const img = ptraceGetRegset(k, tracer, tracee, regset);
@@ -124,7 +124,7 @@ export function ptraceAccess(
       if (regset === 'xstate' && set.comp < 32) img[512 + (set.comp >> 3)] |= 1 << (set.comp & 7);
     }
   }
-  if (edit) for (let j = 0; j < edit.bytes.length; j++) if (edit.offset + j < img.length) img[edit.offset + j] = edit.bytes[j] & 0xff;
+  for (const e of edit === undefined ? [] : 'offset' in edit ? [edit] : edit) for (let j = 0; j < e.bytes.length; j++) if (e.offset + j < img.length) img[e.offset + j] = e.bytes[j] & 0xff;
   return ptraceSetRegset(k, tracer, tracee, regset, img) === null ? 0 : -1;
 }
 

@@ -97,6 +97,8 @@ export type KEvent =
       regset?: FpuRegset;
       set?: { comp: number; tag: number };
       edit?: { offset: number; bytes: number[] };
+      /** More raw edits, applied after `edit`. */
+      edits?: readonly { offset: number; bytes: number[] }[];
       /** A read's `observed`: the value of this component in the image the tracer got. */
       read?: number;
       ts?: number;
@@ -331,7 +333,7 @@ function apply(k: Kernel, ev: KEvent): number {
       const target = task(k, ev.target);
       if (!tracer || !target) return -1;
       target.traced = true;
-      return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edit, ev.read);
+      return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edits ? [...(ev.edit ? [ev.edit] : []), ...ev.edits] : ev.edit, ev.read);
     }
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];

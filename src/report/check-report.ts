@@ -1,8 +1,13 @@
 /** The checker's output: the bounds and states explored, or a counterexample as a numbered story in kernel terms. */
-import { CheckConfig, CheckResult, INVARIANTS, Move, ReplayedMove } from '../check/explore.js';
+import { BadImage, CheckConfig, CheckResult, INVARIANTS, Move, ReplayedMove } from '../check/explore.js';
 import { formatFtraceLine } from '../kernel/trace/ftrace.js';
 
 const COMP_NAMES: Record<number, string> = { 0: 'x87', 1: 'SSE', 2: 'AVX', 9: 'PKRU', 17: 'AMX TILECFG', 18: 'AMX TILEDATA' };
+const BAD_TEXT: Record<BadImage, string> = {
+  'xstate-bv': 'a reserved XSTATE_BV bit',
+  'xcomp-bv': 'XCOMP_BV bit 63 set, a compacted image',
+  mxcsr: 'reserved MXCSR bits',
+};
 const task = (pid: number): string => (pid < 0 ? `swapper/${-1 - pid}` : `t${pid}`);
 
 /** One move in kernel terms. */
@@ -29,7 +34,7 @@ export function describeMove(m: Move): string {
     case 'sigreturn':
       return `${task(m.pid)}'s handler calls rt_sigreturn: the kernel restores the interrupted registers from the signal frame, then returns to user mode`;
     case 'sigreturn-bad':
-      return `${task(m.pid)}'s handler sets a reserved XSTATE_BV bit in its signal frame and calls rt_sigreturn: the restore must fail, leave init state and send SIGSEGV; it returns to user mode`;
+      return `${task(m.pid)}'s handler corrupts its signal frame (${BAD_TEXT[m.bad]}) and calls rt_sigreturn: the restore must fail, leave init state and send SIGSEGV; it returns to user mode`;
     case 'fork':
       return `${task(m.pid)}'s system call is ${m.thread ? 'clone(CLONE_VM|CLONE_THREAD)' : 'fork()'}: fpu_clone() copies its state to the child (runnable, still in the kernel)`;
     case 'exit':
@@ -39,7 +44,7 @@ export function describeMove(m: Move): string {
         ? `${task(m.pid)} (a debugger, in the kernel) reads the stopped ${task(m.target)}'s registers: PTRACE_GETREGSET NT_X86_XSTATE`
         : m.how === 'set'
           ? `${task(m.pid)} (a debugger) writes a new value into the stopped ${task(m.target)}'s registers: PTRACE_SETREGSET NT_X86_XSTATE`
-          : `${task(m.pid)} (a debugger) sends the stopped ${task(m.target)} an image with a reserved XSTATE_BV bit: PTRACE_SETREGSET must refuse it`;
+          : `${task(m.pid)} (a debugger) sends the stopped ${task(m.target)} an image with ${BAD_TEXT[m.bad ?? 'xstate-bv']}: PTRACE_SETREGSET must refuse it`;
     case 'uaccess':
       return `${task(m.pid)}, in a system call, has the kernel access its user memory (copy_to_user): the access is checked against the live PKRU`;
     case 'pasid':
