@@ -13,7 +13,7 @@ import type { StateKind } from '../src/policies/state-kinds.js';
 const KNOWN: Readonly<Record<string, readonly string[]>> = {
   fpu: ['deferred', 'eager', 'lazy-ts', 'rfc-2016'],
   xbuf: ['vmalloc', 'vmalloc-cache', 'percpu-bounce', 'kmap-window'],
-  pkru: ['eager', 'in-xstate'],
+  pkru: ['eager', 'xstate-eager', 'in-xstate'],
   pasid: ['gp-fixup', 'switch-mm', 'switch-mm-cmp', 'ipi-all'],
 };
 

@@ -7,7 +7,10 @@
 import { charge } from './meter.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
-import { Cpu, Task } from './state.js';
+import { Cpu, FpState, Task } from './state.js';
+import { readU32, writeAreaU32, XSTATE_BV } from '../arch/xsave/area.js';
+import { storeComponent } from '../arch/xsave/component-io.js';
+import { kernelOffset } from './fpu/uabi.js';
 
 /** init_pkru_value: only key 0 accessible (the default since 4.9's pkeys code). */
 export const INIT_PKRU = 0x5555_5554;
@@ -65,4 +68,34 @@ export function pkruWriteDefault(k: Kernel, cpu: Cpu): void {
 export function uaccessPkru(k: Kernel, cpu: Cpu, t: Task): number {
   if (k.designs.pkru) return k.designs.pkru.uaccessPkru(k, cpu, t);
   return hasPkru(k) ? rdpkru(k, cpu) : -1;
+}
+
+/**
+ * get_xsave_addr(fpstate, XFEATURE_PKRU): the PKRU value in a task's XSAVE buffer, or null when
+ * XSTATE_BV[PKRU] is clear (the init configuration: an XRSTOR loads 0).
+ */
+export function xstatePkru(k: Kernel, fps: FpState): number | null {
+  const b = fps.area.bytes;
+  if ((readU32(b, XSTATE_BV) & (1 << PKRU)) === 0) return null;
+  const off = kernelOffset(k, fps, b, PKRU);
+  return off < 0 || off + 4 > b.length ? null : readU32(b, off);
+}
+
+/** PKRU value `v` into a task's XSAVE buffer, XSTATE_BV[PKRU] set. */
+export function setXstatePkru(k: Kernel, fps: FpState, v: number): void {
+  const a = fps.area;
+  const off = kernelOffset(k, fps, a.bytes, PKRU);
+  if (off < 0 || off + 8 > a.bytes.length) return;
+  storeComponent(k.m, a, PKRU, pkruToken(k, v), off);
+  writeAreaU32(a, XSTATE_BV, (readU32(a.bytes, XSTATE_BV) | (1 << PKRU)) >>> 0);
+}
+
+/**
+ * A new program's PKRU, init_pkru_value, where the PKRU design keeps it: thread.pkru (5.14+), or — for
+ * the designs that restore PKRU from the XSAVE buffer (5.2–5.13, the RFC's) — the buffer too, as 5.x's
+ * exec left it (copy_init_pkru_to_fpregs, then the next save).
+ */
+export function pkruInitThread(k: Kernel, t: Task): void {
+  t.pkru = INIT_PKRU;
+  if (k.designs.pkru?.restoredFromBuffer && hasPkru(k)) setXstatePkru(k, t.fpu.fpstate, INIT_PKRU);
 }

@@ -6,7 +6,7 @@ import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { Cpu, Task, TaskKind } from './state.js';
 import { newTask } from './task.js';
-import { INIT_PKRU, pkruWriteDefault, rdpkru } from './pkru.js';
+import { INIT_PKRU, pkruInitThread, pkruWriteDefault, rdpkru } from './pkru.js';
 import { pasidForkChild, pasidMmExit } from './pasid.js';
 import { freeBuffer, groupLeader } from './fpu/dynamic.js';
 import { addDeviceRandomness, FORK_ENTROPY_BYTES, RELEASE_ENTROPY_BYTES } from './random.js';
@@ -65,7 +65,7 @@ export function execTask(k: Kernel, cpu: Cpu, t: Task, filename: string): void {
   if (old !== t.fpu.embedded && old.isValloc) freeBuffer(k, cpu, t, old);
   t.frames = [];
   t.comm = filename.slice(filename.lastIndexOf('/') + 1).slice(0, 15) || t.comm;
-  t.pkru = INIT_PKRU;
+  pkruInitThread(k, t);
   pkruWriteDefault(k, cpu); // flush_thread: pkru_write_default()
   k.st.counters.execs++;
   if (k.out) emit(k, cpu, 'sched_process_exec', `filename=${filename} pid=${t.pid} old_pid=${t.pid}`);

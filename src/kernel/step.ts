@@ -15,7 +15,7 @@ import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
 import { FpuRegset, ptraceAccess } from './ptrace.js';
 import { archPrctl, sigaltstack } from './fpu/dynamic.js';
-import { uaccessPkru } from './pkru.js';
+import { pkruInitThread, uaccessPkru } from './pkru.js';
 import { enqcmd, pasidBind, pasidChange } from './pasid.js';
 import { guestRead, guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
@@ -156,6 +156,7 @@ function apply(k: Kernel, ev: KEvent): number {
   switch (ev.type) {
     case 'spawn': {
       const t = newTask(k, { pid: ev.pid, tgid: ev.tgid, comm: ev.comm, kind: ev.kind, cpu: ev.cpu });
+      if (t.kind === 'user') pkruInitThread(k, t); // it runs a program exec'd before the run began
       if (ev.running) {
         const cpu = st.cpus[ev.cpu];
         const prev = st.tasks.get(cpu.curr);

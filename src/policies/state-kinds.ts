@@ -86,7 +86,7 @@ export interface LinuxRange {
 
 export const FPU_POLICY_NAMES = ['deferred', 'eager', 'lazy-ts', 'rfc-2016'] as const;
 export const XBUF_DESIGN_NAMES = ['vmalloc', 'vmalloc-cache', 'percpu-bounce', 'kmap-window'] as const;
-export const PKRU_POLICY_NAMES = ['eager', 'in-xstate'] as const;
+export const PKRU_POLICY_NAMES = ['eager', 'xstate-eager', 'in-xstate'] as const;
 export const PASID_POLICY_NAMES = ['gp-fixup', 'switch-mm', 'switch-mm-cmp', 'ipi-all'] as const;
 
 /** A switchlab policy or design that models the state kind: src/policies/{fpu,xbuf,pkru,pasid}/. */

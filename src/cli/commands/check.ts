@@ -193,7 +193,7 @@ export function checkCommand(): Command {
     .option('--all-mutants', 'check every mutant; each must be found')
     .option('--mutant-file <file>', 'an ES module (.js/.mjs) exporting mutants written against the policy interfaces: one is checked like --mutant; with several (or --all-mutants) each is reported like --all-mutants')
     .option('--xbuf <design>', 'AMX buffer design checked beside the policy: vmalloc, vmalloc-cache, percpu-bounce, kmap-window')
-    .option('--pkru <policy>', 'PKRU policy checked beside it: eager, in-xstate')
+    .option('--pkru <policy>', 'PKRU policy checked beside it: eager, xstate-eager, in-xstate')
     .option('--pasid <policy>', 'PASID policy checked beside it: gp-fixup, switch-mm, switch-mm-cmp, ipi-all')
     .option('--cpu <profile>', 'CPU profile', 'zen4')
     .option('--cpus <n>', 'CPUs', String(DEFAULT_CONFIG.cpus))

@@ -25,7 +25,7 @@ export function simulateCommand(): Command {
     .option('--cpus <n>', 'number of CPUs (default: the scenario’s)')
     .option('--kernel <version>', 'Linux version of the boot configuration', '6.18')
     .option('--xbuf <design>', 'AMX buffer design: vmalloc, vmalloc-cache, percpu-bounce, kmap-window', 'vmalloc')
-    .option('--pkru <policy>', 'PKRU policy: eager, in-xstate', 'eager')
+    .option('--pkru <policy>', 'PKRU policy: eager, xstate-eager, in-xstate', 'eager')
     .option('--pasid <policy>', 'PASID policy: gp-fixup, switch-mm, switch-mm-cmp, ipi-all', 'gp-fixup')
     .option('--seed <n>', 'seed of the run', '1')
     .option('--trace <file>', 'write every trace event as ftrace text')

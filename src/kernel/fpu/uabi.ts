@@ -97,7 +97,7 @@ function xcompOf(fps: FpState, bytes: Uint8Array): [number, number] {
 }
 
 /** __raw_xsave_addr(): where component i sits in the kernel buffer, -1 when the buffer has no room for it. */
-function kernelOffset(k: Kernel, fps: FpState, bytes: Uint8Array, i: number): number {
+export function kernelOffset(k: Kernel, fps: FpState, bytes: Uint8Array, i: number): number {
   if (i < 2) return uabiOffset(k, i);
   if (!k.cfg.compacted) return k.m.g.stdOffset[i];
   const [lo, hi] = xcompOf(fps, bytes);

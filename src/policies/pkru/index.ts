@@ -3,8 +3,9 @@ import { InputError } from '../../arch/errors.js';
 import type { PkruPolicy } from '../../kernel/designs.js';
 import { pkruEager } from './eager.js';
 import { pkruInXstate } from './in-xstate.js';
+import { pkruXstateEager } from './xstate-eager.js';
 
-export const PKRU_POLICIES: readonly PkruPolicy[] = [pkruEager, pkruInXstate];
+export const PKRU_POLICIES: readonly PkruPolicy[] = [pkruEager, pkruXstateEager, pkruInXstate];
 
 export function pkruPolicy(name: string, where = '--pkru'): PkruPolicy {
   const p = PKRU_POLICIES.find((x) => x.name === name);
