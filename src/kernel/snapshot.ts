@@ -715,44 +715,61 @@ export class StateStore {
     return this.seen.added;
   }
 
+  /** Stored slot caches and tokens: views into append-only chunks (a chunk goes when its states do). */
+  private chunk = new ArrayBuffer(1 << 20);
+  private chunkUsed = 0;
+  private readonly areas: XsaveArea[] = [];
+
+  private pack(words: number): Int32Array {
+    const bytes = words * 4;
+    if (this.chunkUsed + bytes > this.chunk.byteLength) {
+      this.chunk = new ArrayBuffer(Math.max(1 << 20, bytes));
+      this.chunkUsed = 0;
+    }
+    const v = new Int32Array(this.chunk, this.chunkUsed, words);
+    this.chunkUsed += bytes;
+    return v;
+  }
+
+  private addArea(a: XsaveArea): void {
+    if (!this.areas.includes(a)) this.areas.push(a);
+  }
+
   /** Stores `st` in place: areas share their images' bytes; slot caches and tokens move to one array. */
   freeze(st: KState): void {
-    const areas: XsaveArea[] = [];
-    const add = (a: XsaveArea): void => {
-      if (!areas.includes(a)) areas.push(a);
-    };
-    const addFp = (f: FpState | null): void => {
-      if (f) add(f.area);
-    };
+    const areas = this.areas;
+    areas.length = 0;
     for (const t of st.tasks.values()) {
-      addFp(t.fpu.embedded);
-      addFp(t.fpu.fpstate);
-      addFp(t.fpu.taskFpstate);
-      if (t.vcpu) addFp(t.vcpu.fpstate);
-      for (const fr of t.frames) add(fr.area);
+      const f = t.fpu;
+      this.addArea(f.embedded.area);
+      this.addArea(f.fpstate.area);
+      if (f.taskFpstate) this.addArea(f.taskFpstate.area);
+      if (t.vcpu) this.addArea(t.vcpu.fpstate.area);
+      for (const fr of t.frames) this.addArea(fr.area);
     }
-    for (const a of st.xbuf.percpu) if (a) add(a);
-    for (const f of st.xbuf.cache) add(f.area);
+    for (const a of st.xbuf.percpu) if (a) this.addArea(a);
+    for (const f of st.xbuf.cache) this.addArea(f.area);
     let words = 0;
     for (const a of areas) words += a.slotOff.length + a.slotTok.length + a.slotLen.length;
     for (const c of st.cpus) words += c.xs.tok.length;
-    const pack = new Int32Array(words);
+    const pack = this.pack(words);
     let o = 0;
-    const move = (src: Int32Array): Int32Array => {
-      const v = pack.subarray(o, o + src.length);
-      v.set(src);
-      o += src.length;
-      return v;
-    };
     for (const a of areas) {
       let m = a.memo;
       if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
       a.bytes = m.bytes;
-      a.slotOff = move(a.slotOff);
-      a.slotTok = move(a.slotTok);
-      a.slotLen = move(a.slotLen);
+      pack.set(a.slotOff, o);
+      a.slotOff = pack.subarray(o, (o += a.slotOff.length));
+      pack.set(a.slotTok, o);
+      a.slotTok = pack.subarray(o, (o += a.slotTok.length));
+      pack.set(a.slotLen, o);
+      a.slotLen = pack.subarray(o, (o += a.slotLen.length));
     }
-    for (const c of st.cpus) c.xs.tok = move(c.xs.tok);
+    for (const c of st.cpus) {
+      pack.set(c.xs.tok, o);
+      c.xs.tok = pack.subarray(o, (o += c.xs.tok.length));
+    }
+    areas.length = 0;
   }
 
   private readonly arena = new Arena();
