@@ -720,13 +720,15 @@ export class StateStore {
   private chunkUsed = 0;
   private readonly areas: XsaveArea[] = [];
 
-  private pack(words: number): Int32Array {
-    const bytes = words * 4;
+  /** A stored copy of `src` (`new Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). */
+  private keep(src: Int32Array): Int32Array {
+    const bytes = src.length * 4;
     if (this.chunkUsed + bytes > this.chunk.byteLength) {
       this.chunk = new ArrayBuffer(Math.max(1 << 20, bytes));
       this.chunkUsed = 0;
     }
-    const v = new Int32Array(this.chunk, this.chunkUsed, words);
+    const v = new Int32Array(this.chunk, this.chunkUsed, src.length);
+    v.set(src);
     this.chunkUsed += bytes;
     return v;
   }
@@ -735,7 +737,7 @@ export class StateStore {
     if (!this.areas.includes(a)) this.areas.push(a);
   }
 
-  /** Stores `st` in place: areas share their images' bytes; slot caches and tokens move to one array. */
+  /** Stores `st` in place: areas share their images' bytes; slot caches and tokens move to the store's chunks. */
   freeze(st: KState): void {
     const areas = this.areas;
     areas.length = 0;
@@ -749,26 +751,15 @@ export class StateStore {
     }
     for (const a of st.xbuf.percpu) if (a) this.addArea(a);
     for (const f of st.xbuf.cache) this.addArea(f.area);
-    let words = 0;
-    for (const a of areas) words += a.slotOff.length + a.slotTok.length + a.slotLen.length;
-    for (const c of st.cpus) words += c.xs.tok.length;
-    const pack = this.pack(words);
-    let o = 0;
     for (const a of areas) {
       let m = a.memo;
       if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
       a.bytes = m.bytes;
-      pack.set(a.slotOff, o);
-      a.slotOff = pack.subarray(o, (o += a.slotOff.length));
-      pack.set(a.slotTok, o);
-      a.slotTok = pack.subarray(o, (o += a.slotTok.length));
-      pack.set(a.slotLen, o);
-      a.slotLen = pack.subarray(o, (o += a.slotLen.length));
+      a.slotOff = this.keep(a.slotOff);
+      a.slotTok = this.keep(a.slotTok);
+      a.slotLen = this.keep(a.slotLen);
     }
-    for (const c of st.cpus) {
-      pack.set(c.xs.tok, o);
-      c.xs.tok = pack.subarray(o, (o += c.xs.tok.length));
-    }
+    for (const c of st.cpus) c.xs.tok = this.keep(c.xs.tok);
     areas.length = 0;
   }
 
