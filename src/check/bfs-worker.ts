@@ -39,11 +39,11 @@ function expand(): ExpandReply {
   candidates = [];
   let bad: ExpandReply['bad'];
   for (const n of frontier) {
-    x.restore(n);
+    x.view(n);
     const moves = x.enabled();
     let count = 0;
     for (const [i, m] of moves.entries()) {
-      if (i > 0) x.restore(n, i === moves.length - 1);
+      x.restore(n, i === moves.length - 1);
       count++;
       moveIdx.push(i);
       const v = x.move(m);

@@ -17,7 +17,7 @@ import type { Designs } from '../kernel/designs.js';
 import { KERNEL_TAG } from '../kernel/kfpu.js';
 import { INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
-import { cloneState, hashState } from '../kernel/snapshot.js';
+import { StateStore } from '../kernel/snapshot.js';
 import { KState } from '../kernel/state.js';
 import { KEvent, step } from '../kernel/step.js';
 import type { KfpuContext } from '../kernel/kfpu.js';
@@ -605,18 +605,23 @@ export class Explorer {
     return null;
   }
 
-  /** The current state as a node. The node takes the state over: call `restore` before the next move. */
+  /** Stored states and the set of states visited (see `visit`). */
+  private readonly store = new StateStore();
+
+  /**
+   * The current state as a node. The node takes the state over and stores it (its area bytes become
+   * shared images, never written again): call `restore` or `view` before the next move.
+   */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
+    this.store.freeze(this.k.st);
     return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, alive: this.alive, guest: this.guest, parent, move, depth };
   }
 
-  /** Makes `n`'s state current: a copy, or with `last` (no further move from `n`) the node's own. */
+  /** Makes `n`'s state current as a working copy; with `last` (no further move from `n`) the node lets its state go. */
   restore(n: Node, last = false): void {
     if (!n.st) throw new Error('explorer: node state already consumed');
-    if (last) {
-      this.k.st = n.st;
-      n.st = null;
-    } else this.k.st = cloneState(n.st);
+    this.k.st = this.store.thaw(n.st);
+    if (last) n.st = null;
     this.shadow = n.shadow.slice();
     this.saved = n.saved.slice();
     this.inSys = n.inSys.slice();
@@ -624,8 +629,30 @@ export class Explorer {
     this.guest = n.guest.slice();
   }
 
+  /** Makes `n`'s stored state current to be looked at (`enabled`), not moved from: `restore` before a move. */
+  view(n: Node): void {
+    if (!n.st) throw new Error('explorer: node state already consumed');
+    this.k.st = n.st;
+    this.shadow = n.shadow;
+    this.saved = n.saved;
+    this.inSys = n.inSys;
+    this.alive = n.alive;
+    this.guest = n.guest;
+  }
+
+  /** Records the current state and oracle; true when it was not visited before (exact: no hashing collisions). */
+  visit(): boolean {
+    return this.store.visit(this.k.st, [this.shadow, this.saved, this.inSys, this.alive, this.guest]);
+  }
+
+  /** Distinct states `visit` has recorded. */
+  get visited(): number {
+    return this.store.size;
+  }
+
+  /** A string naming the current state and oracle: a 64-bit digest of the kernel state, the oracle exactly (same in every worker thread). */
   key(): string {
-    return `${hashState(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}`;
+    return `${this.store.digest(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}`;
   }
 }
 
@@ -640,36 +667,34 @@ export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, n
   const t0 = now();
   const policy = target.policy;
   const x = new Explorer(profile, target, cfg);
+  x.visit();
   const root = x.snapshot(null, null, 0);
-  const seen = new Set<string>([x.key()]);
   let frontier: Node[] = [root];
   let transitions = 0;
   let depthReached = 0;
   for (let d = 0; d < cfg.depth && frontier.length > 0; d++) {
     const next: Node[] = [];
     for (const n of frontier) {
-      x.restore(n);
+      x.view(n);
       const moves = x.enabled();
       for (const [i, m] of moves.entries()) {
-        // The first move runs on the copy enabled() looked at; the last one takes the node's own state.
-        if (i > 0) x.restore(n, i === moves.length - 1);
+        // Each move runs on a working copy; the last one lets the node's stored state go.
+        x.restore(n, i === moves.length - 1);
         transitions++;
-        if (onProgress && (transitions & 4095) === 0) onProgress(d, seen.size);
+        if (onProgress && (transitions & 4095) === 0) onProgress(d, x.visited);
         const bad = x.move(m);
         if (bad) {
-          return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached: d, exhaustive: false, finding: { ...bad, path: pathOf(n, m) }, seconds: (now() - t0) / 1000 };
+          return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, finding: { ...bad, path: pathOf(n, m) }, seconds: (now() - t0) / 1000 };
         }
-        const key = x.key();
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (seen.size >= cfg.maxStates) return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached: d, exhaustive: false, seconds: (now() - t0) / 1000 };
+        if (!x.visit()) continue;
+        if (x.visited >= cfg.maxStates) return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, seconds: (now() - t0) / 1000 };
         next.push(x.snapshot(n, m, d + 1));
       }
     }
     frontier = next;
     depthReached = d + 1;
   }
-  return { policy: policy.name, config: cfg, states: seen.size, transitions, depthReached, exhaustive: true, seconds: (now() - t0) / 1000 };
+  return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached, exhaustive: true, seconds: (now() - t0) / 1000 };
 }
 
 /** Replays a path from the initial state; returns the violation it reaches (if any) and each move's outcome. */

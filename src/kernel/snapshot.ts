@@ -3,96 +3,568 @@
  * every counterexample must be replayable from a file). The value pool of the environment is
  * append-only and tokens name byte images canonically, so states that share an environment can be
  * compared by their tokens.
+ *
+ * The checker's own machinery is here too (`StateStore`): it stores states with their XSAVE areas'
+ * bytes as shared immutable images, copies them back into scratch memory to run a move, and decides
+ * whether a state is new by exact comparison of a compact canonical encoding.
  */
-import { cloneArea, XsaveArea } from '../arch/xsave/area.js';
-import { cloneXState, XState } from '../arch/xsave/state.js';
-import { Cpu, FpState, Fpu, KState, MmState, Task } from './state.js';
+import { Buffer } from 'node:buffer';
+import type { AreaImage, XsaveArea } from '../arch/xsave/area.js';
+import type { XState } from '../arch/xsave/state.js';
+import { Counters, Cpu, FpState, Fpu, KState, MmState, SignalFrame, Task, XbufState } from './state.js';
 
-function cloneFpstate(f: FpState): FpState {
-  return { ...f, area: cloneArea(f.area) };
+// ---------------------------------------------------------------------------------------------
+// Cloning. The checker's working copies (one per move) take their typed arrays from one reused arena.
+
+interface Copier {
+  u8(b: Uint8Array): Uint8Array;
+  i32(b: Int32Array): Int32Array;
 }
 
-function cloneFpu(f: Fpu): Fpu {
-  const embedded = cloneFpstate(f.embedded);
-  const map = (x: FpState | null): FpState | null => (x === null ? null : x === f.embedded ? embedded : cloneFpstate(x));
-  return { ...f, embedded, fpstate: map(f.fpstate)!, taskFpstate: map(f.taskFpstate) };
+const OWN: Copier = { u8: (b) => b.slice(), i32: (b) => b.slice() };
+
+/**
+ * Typed arrays as views into one buffer that every `reset` reuses from the start: for working copies
+ * that are dropped or stored (`StateStore.freeze` moves every array out) before the next reset.
+ */
+class Arena implements Copier {
+  private buf = new ArrayBuffer(1 << 16);
+  private used = 0;
+
+  reset(): void {
+    this.used = 0;
+  }
+
+  /** Offset of `bytes` fresh bytes (8-aligned). */
+  private take(bytes: number): number {
+    const n = (bytes + 7) & ~7;
+    if (this.used + n > this.buf.byteLength) {
+      // Views already handed out keep the old buffer alive until they are dropped.
+      this.buf = new ArrayBuffer(Math.max(this.buf.byteLength * 2, n));
+      this.used = 0;
+    }
+    const o = this.used;
+    this.used += n;
+    return o;
+  }
+
+  u8(src: Uint8Array): Uint8Array {
+    const b = new Uint8Array(this.buf, this.take(src.length), src.length);
+    b.set(src);
+    return b;
+  }
+
+  i32(src: Int32Array): Int32Array {
+    const b = new Int32Array(this.buf, this.take(src.length * 4), src.length);
+    b.set(src);
+    return b;
+  }
 }
 
-function cloneTask(t: Task): Task {
-  const fpu = cloneFpu(t.fpu);
+// Object literals naming every field, not spreads: each kind of object gets one hidden class whatever
+// the history of the one copied (a spread of an object whose map V8 has deprecated takes a slow path),
+// and the compiler insists that a field added to state.ts is copied here too.
+
+function cloneAreaWith(a: XsaveArea, c: Copier): XsaveArea {
+  return {
+    address: a.address,
+    bytes: c.u8(a.bytes),
+    slotOff: c.i32(a.slotOff),
+    slotTok: c.i32(a.slotTok),
+    slotLen: c.i32(a.slotLen),
+    slotLiveLo: a.slotLiveLo,
+    slotLiveHi: a.slotLiveHi,
+    memo: a.memo,
+  };
+}
+
+function cloneFpstate(f: FpState, c: Copier): FpState {
+  return {
+    id: f.id,
+    area: cloneAreaWith(f.area, c),
+    size: f.size,
+    userSize: f.userSize,
+    xfeaturesLo: f.xfeaturesLo,
+    xfeaturesHi: f.xfeaturesHi,
+    userXfeaturesLo: f.userXfeaturesLo,
+    userXfeaturesHi: f.userXfeaturesHi,
+    xfdLo: f.xfdLo,
+    xfdHi: f.xfdHi,
+    isValloc: f.isValloc,
+    isGuest: f.isGuest,
+  };
+}
+
+function cloneFpu(f: Fpu, c: Copier): Fpu {
+  const embedded = cloneFpstate(f.embedded, c);
+  const fpstate = f.fpstate === f.embedded ? embedded : cloneFpstate(f.fpstate, c);
+  const taskFpstate = f.taskFpstate === null ? null : f.taskFpstate === f.embedded ? embedded : cloneFpstate(f.taskFpstate, c);
+  return {
+    id: f.id,
+    lastCpu: f.lastCpu,
+    fpstate,
+    embedded,
+    taskFpstate,
+    permLo: f.permLo,
+    permHi: f.permHi,
+    guestPermLo: f.guestPermLo,
+    guestPermHi: f.guestPermHi,
+    fpstateActive: f.fpstateActive,
+    fpregsActive: f.fpregsActive,
+    counter: f.counter,
+  };
+}
+
+function cloneTask(t: Task, c: Copier): Task {
+  const fpu = cloneFpu(t.fpu, c);
+  const v = t.vcpu;
   // The guest fpstate is the active one while in KVM_RUN: keep that identity.
-  const vcpu = t.vcpu && { ...t.vcpu, fpstate: t.vcpu.fpstate === t.fpu.fpstate ? fpu.fpstate : cloneFpstate(t.vcpu.fpstate) };
-  if (t.fpu.taskFpstate === t.fpu.embedded) fpu.taskFpstate = fpu.embedded;
-  return { ...t, fpu, vcpu, pending: t.pending.slice(), frames: t.frames.map((fr) => ({ sig: fr.sig, area: cloneArea(fr.area) })) };
+  const vcpu = v && { fpstate: v.fpstate === t.fpu.fpstate ? fpu.fpstate : cloneFpstate(v.fpstate, c), inRun: v.inRun, inGuest: v.inGuest, loaded: v.loaded };
+  const frames: SignalFrame[] = [];
+  for (const fr of t.frames) frames.push({ sig: fr.sig, area: cloneAreaWith(fr.area, c) });
+  return {
+    pid: t.pid,
+    tgid: t.tgid,
+    comm: t.comm,
+    kind: t.kind,
+    run: t.run,
+    cpu: t.cpu,
+    inUser: t.inUser,
+    tif: t.tif,
+    fpu,
+    pkru: t.pkru,
+    mm: t.mm,
+    parent: t.parent,
+    slice: t.slice,
+    runtime: t.runtime,
+    pending: t.pending.slice(),
+    frames,
+    traced: t.traced,
+    nmCount: t.nmCount,
+    altstackSize: t.altstackSize,
+    pasidActivated: t.pasidActivated,
+    vcpu,
+    saves: t.saves,
+    restores: t.restores,
+    switches: t.switches,
+  };
 }
 
-function cloneCpu(c: Cpu): Cpu {
-  return { ...c, xs: cloneXState(c.xs), rq: c.rq.slice() };
+function cloneXState(s: XState, c: Copier): XState {
+  return {
+    cr0Ts: s.cr0Ts,
+    cr4Osxsave: s.cr4Osxsave,
+    cpl: s.cpl,
+    vmxNonRoot: s.vmxNonRoot,
+    xcr0Lo: s.xcr0Lo,
+    xcr0Hi: s.xcr0Hi,
+    xssLo: s.xssLo,
+    xssHi: s.xssHi,
+    xfdLo: s.xfdLo,
+    xfdHi: s.xfdHi,
+    xfdErrLo: s.xfdErrLo,
+    xfdErrHi: s.xfdErrHi,
+    tok: c.i32(s.tok),
+    mxcsr: s.mxcsr,
+    xinuseLo: s.xinuseLo,
+    xinuseHi: s.xinuseHi,
+    xmodLo: s.xmodLo,
+    xmodHi: s.xmodHi,
+    trkValid: s.trkValid,
+    trkCpl: s.trkCpl,
+    trkVmx: s.trkVmx,
+    trkAddr: s.trkAddr,
+    trkXcompLo: s.trkXcompLo,
+    trkXcompHi: s.trkXcompHi,
+  };
+}
+
+function cloneCpu(u: Cpu, c: Copier): Cpu {
+  return {
+    id: u.id,
+    curr: u.curr,
+    idle: u.idle,
+    owner: u.owner,
+    xs: cloneXState(u.xs, c),
+    inKernelFpu: u.inKernelFpu,
+    softirq: u.softirq,
+    hardirq: u.hardirq,
+    preempt: u.preempt,
+    xfdCacheLo: u.xfdCacheLo,
+    xfdCacheHi: u.xfdCacheHi,
+    pkru: u.pkru,
+    fpuActive: u.fpuActive,
+    preload: u.preload,
+    fpregsLocked: u.fpregsLocked,
+    rq: u.rq.slice(),
+    mm: u.mm,
+  };
+}
+
+function cloneCounters(k: Counters): Counters {
+  return {
+    contextSwitches: k.contextSwitches,
+    saves: k.saves,
+    restores: k.restores,
+    restoresSkipped: k.restoresSkipped,
+    nmTraps: k.nmTraps,
+    bytesSaved: k.bytesSaved,
+    bytesRestored: k.bytesRestored,
+    signals: k.signals,
+    sigreturns: k.sigreturns,
+    forks: k.forks,
+    execs: k.execs,
+    exits: k.exits,
+    kernelFpuSections: k.kernelFpuSections,
+    migrations: k.migrations,
+    syscalls: k.syscalls,
+    pageFaults: k.pageFaults,
+    ptraceAccesses: k.ptraceAccesses,
+    ipis: k.ipis,
+    invlpgs: k.invlpgs,
+    pageTableUpdates: k.pageTableUpdates,
+    bytesCopied: k.bytesCopied,
+    xstateBytes: k.xstateBytes,
+    xstateBytesPeak: k.xstateBytesPeak,
+    xstateBytesAllocated: k.xstateBytesAllocated,
+    allocations: k.allocations,
+    frees: k.frees,
+    modifiedOptHits: k.modifiedOptHits,
+    msrWrites: k.msrWrites,
+    gpTraps: k.gpTraps,
+    pkruWrites: k.pkruWrites,
+    cacheLinesDirtied: k.cacheLinesDirtied,
+  };
+}
+
+function cloneWith(st: KState, c: Copier): KState {
+  const tasks = new Map<number, Task>();
+  for (const [pid, t] of st.tasks) tasks.set(pid, cloneTask(t, c));
+  const mms = new Map<number, MmState>();
+  for (const [id, m] of st.mms) mms.set(id, { id: m.id, pasid: m.pasid, cpumask: m.cpumask.slice(), users: m.users });
+  const xbuf: XbufState = { percpu: st.xbuf.percpu.map((a) => cloneAreaWith(a, c)), cache: st.xbuf.cache.map((f) => cloneFpstate(f, c)), lazyFreedPages: st.xbuf.lazyFreedPages };
+  const cpus: Cpu[] = [];
+  for (const u of st.cpus) cpus.push(cloneCpu(u, c));
+  return { now: st.now, cpus, tasks, nextPid: st.nextPid, nextId: st.nextId, nextAddr: st.nextAddr, counters: cloneCounters(st.counters), mms, xbuf, entropyBuf: st.entropyBuf };
 }
 
 /** A deep copy that shares nothing mutable with `st`. */
 export function cloneState(st: KState): KState {
-  const tasks = new Map<number, Task>();
-  for (const [pid, t] of st.tasks) tasks.set(pid, cloneTask(t));
-  const mms = new Map<number, MmState>();
-  for (const [id, m] of st.mms) mms.set(id, { ...m, cpumask: m.cpumask.slice() });
-  const xbuf = { percpu: st.xbuf.percpu.map(cloneArea), cache: st.xbuf.cache.map(cloneFpstate), lazyFreedPages: st.xbuf.lazyFreedPages };
-  return { ...st, cpus: st.cpus.map(cloneCpu), tasks, counters: { ...st.counters }, mms, xbuf };
+  return cloneWith(st, OWN);
 }
 
-/** Two independent 32-bit multiply-xorshift streams over 32-bit words: a 64-bit digest. */
-class Hasher {
-  private a = 0x811c9dc5;
-  private b = 0x050c5d1f;
-  word(v: number): void {
-    let a = Math.imul(this.a ^ v, 0x01000193);
-    this.a = (a ^ (a >>> 15)) >>> 0;
-    a = Math.imul(this.b ^ (v + 0x9e3779b9), 0x85ebca6b);
-    this.b = (a ^ (a >>> 13)) >>> 0;
+// ---------------------------------------------------------------------------------------------
+// Hashing. Two 32-bit streams (murmur3's and a multiply-xorshift) over 32-bit words: a 64-bit digest.
+
+let H1 = 0;
+let H2 = 0;
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** H1, H2 := the digest of words w[from, to) (and `extra`, the byte length for areas). */
+function digestWords(w: Int32Array, from: number, to: number, extra: number): void {
+  let a = 0x811c9dc5 ^ extra;
+  let b = 0x050c5d1f + extra;
+  for (let i = from; i < to; i++) {
+    const v = w[i];
+    let k = Math.imul(v, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    a ^= Math.imul(k, 0x1b873593);
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    b = Math.imul(b ^ (v + 0x9e3779b9), 0x85ebca6b);
+    b ^= b >>> 13;
   }
-  str(s: string): void {
-    this.word(s.length);
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
+  a = fmix(a ^ (to - from));
+  b = fmix(b);
+  H1 = (a + b) >>> 0;
+  H2 = (b + a + a) >>> 0;
+}
+
+/** H1, H2 := the content hash of `b` (its length included). */
+function digestBytes(b: Uint8Array): void {
+  const n = b.length >>> 2;
+  const w = (b.byteOffset & 3) === 0 ? new Int32Array(b.buffer, b.byteOffset, n) : Int32Array.from({ length: n }, (_, i) => b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24));
+  let tail = 0;
+  for (let i = n * 4; i < b.length; i++) tail = (tail << 8) | b[i];
+  digestWords(w, 0, n, b.length ^ Math.imul(tail, 0x9e3779b1));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.length === b.length && Buffer.compare(a, b) === 0);
+}
+
+/** Distinct area images by content, each stored once; a 64-bit hash shared by two different images is reported, never merged. */
+class ImageTable {
+  private readonly byH1 = new Map<number, AreaImage | AreaImage[]>();
+  size = 0;
+
+  intern(bytes: Uint8Array): AreaImage {
+    digestBytes(bytes);
+    const h1 = H1;
+    const h2 = H2;
+    const e = this.byH1.get(h1);
+    if (e !== undefined) {
+      for (const img of Array.isArray(e) ? e : [e]) {
+        if (img.h2 !== h2) continue;
+        if (!sameBytes(img.bytes, bytes)) throw new Error(`snapshot: two different XSAVE area images share the 64-bit hash ${h1.toString(16)}:${h2.toString(16)}`);
+        return img;
+      }
+    }
+    const img: AreaImage = { bytes: bytes.slice(), h1, h2 };
+    if (e === undefined) this.byH1.set(h1, img);
+    else if (Array.isArray(e)) e.push(img);
+    else this.byH1.set(h1, [e, img]);
+    this.size++;
+    return img;
   }
-  bool(b: boolean): void {
-    this.word(b ? 1 : 0);
+}
+
+/**
+ * The canonical encoding of a state as 32-bit words: everything hashState covers, each XSAVE area as
+ * its address, length and 64-bit content hash, every variable-length part preceded by its length (so
+ * equal encodings mean equal states). CPUs and tasks are segments, which `StateStore` interns apart.
+ */
+class Encoder {
+  w = new Int32Array(1024);
+  n = 0;
+  /** Segments [segFrom[i], segTo[i]): kind 0 a CPU, 1 a task. */
+  segFrom = new Int32Array(16);
+  segTo = new Int32Array(16);
+  segKind = new Uint8Array(16);
+  ns = 0;
+  private readonly pids: number[] = [];
+  private readonly ids: number[] = [];
+
+  /** With a table, areas whose memo is stale get an interned image as their memo; without, they are only hashed. */
+  constructor(private readonly images: ImageTable | null) {}
+
+  private grow(): void {
+    const w = new Int32Array(this.w.length * 2);
+    w.set(this.w);
+    this.w = w;
   }
-  bytes(b: Uint8Array): void {
-    this.word(b.length);
-    const n = b.length >>> 2;
-    if ((b.byteOffset & 3) === 0) {
-      const w = new Int32Array(b.buffer, b.byteOffset, n);
-      for (let i = 0; i < n; i++) this.word(w[i]);
-    } else for (let i = 0; i < n * 4; i += 4) this.word(b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
-    for (let i = n * 4; i < b.length; i++) this.word(b[i]);
+
+  private put(v: number): void {
+    if (this.n === this.w.length) this.grow();
+    this.w[this.n++] = v;
   }
+
+  private seg(from: number, kind: number): void {
+    if (this.ns === this.segFrom.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+      this.segFrom = grow(this.segFrom, new Int32Array(this.ns * 2));
+      this.segTo = grow(this.segTo, new Int32Array(this.ns * 2));
+      this.segKind = grow(this.segKind, new Uint8Array(this.ns * 2));
+    }
+    this.segFrom[this.ns] = from;
+    this.segTo[this.ns] = this.n;
+    this.segKind[this.ns++] = kind;
+  }
+
+  private str(s: string): void {
+    this.put(s.length);
+    for (let i = 0; i < s.length; i++) this.put(s.charCodeAt(i));
+  }
+
+  private area(a: XsaveArea): void {
+    this.put(a.address);
+    this.put(a.bytes.length);
+    const m = a.memo;
+    if (m !== undefined && sameBytes(m.bytes, a.bytes)) {
+      this.put(m.h1);
+      this.put(m.h2);
+    } else if (this.images) {
+      const img = this.images.intern(a.bytes);
+      a.memo = img;
+      this.put(img.h1);
+      this.put(img.h2);
+    } else {
+      digestBytes(a.bytes);
+      this.put(H1);
+      this.put(H2);
+    }
+  }
+
+  private fpstate(f: FpState): void {
+    this.put(f.id);
+    this.area(f.area);
+    this.put(f.size);
+    this.put(f.userSize);
+    this.put(f.xfeaturesLo);
+    this.put(f.xfeaturesHi);
+    this.put(f.userXfeaturesLo);
+    this.put(f.userXfeaturesHi);
+    this.put(f.xfdLo);
+    this.put(f.xfdHi);
+    this.put(f.isValloc ? 1 : 0);
+    this.put(f.isGuest ? 1 : 0);
+  }
+
+  private xstate(s: XState): void {
+    this.put(s.cr0Ts ? 1 : 0);
+    this.put(s.cr4Osxsave ? 1 : 0);
+    this.put(s.cpl);
+    this.put(s.vmxNonRoot ? 1 : 0);
+    this.put(s.xcr0Lo);
+    this.put(s.xcr0Hi);
+    this.put(s.xssLo);
+    this.put(s.xssHi);
+    this.put(s.xfdLo);
+    this.put(s.xfdHi);
+    this.put(s.xfdErrLo);
+    this.put(s.xfdErrHi);
+    this.put(s.mxcsr);
+    this.put(s.xinuseLo);
+    this.put(s.xinuseHi);
+    this.put(s.xmodLo);
+    this.put(s.xmodHi);
+    this.put(s.trkValid ? 1 : 0);
+    this.put(s.trkCpl);
+    this.put(s.trkVmx ? 1 : 0);
+    this.put(s.trkAddr);
+    this.put(s.trkXcompLo);
+    this.put(s.trkXcompHi);
+    // The tokens sparsely (most components hold 0, init): their number, then (index, token) pairs.
+    const tok = s.tok;
+    this.put(tok.length);
+    const at = this.n;
+    this.put(0);
+    for (let i = 0; i < tok.length; i++)
+      if (tok[i] !== 0) {
+        this.put(i);
+        this.put(tok[i]);
+      }
+    this.w[at] = (this.n - at - 1) >>> 1;
+  }
+
+  private cpu(c: Cpu): void {
+    const from = this.n;
+    this.put(c.id);
+    this.put(c.curr);
+    this.put(c.idle);
+    this.put(c.owner);
+    this.put(c.softirq);
+    this.put(c.hardirq);
+    this.put(c.preempt);
+    this.put(c.xfdCacheLo);
+    this.put(c.xfdCacheHi);
+    this.put(c.pkru);
+    this.put(c.mm);
+    this.put(c.inKernelFpu ? 1 : 0);
+    this.put(c.fpuActive ? 1 : 0);
+    this.put(c.preload ? 1 : 0);
+    this.put(c.fpregsLocked ? 1 : 0);
+    this.xstate(c.xs);
+    this.put(c.rq.length);
+    for (const p of c.rq) this.put(p);
+    this.seg(from, 0);
+  }
+
+  private task(t: Task): void {
+    const from = this.n;
+    this.put(t.pid);
+    this.put(t.tgid);
+    this.str(t.comm);
+    this.str(t.kind);
+    this.str(t.run);
+    this.put(t.cpu);
+    this.put(t.tif);
+    this.put(t.pkru);
+    this.put(t.mm);
+    this.put(t.parent);
+    this.put(t.inUser ? 1 : 0);
+    this.put(t.traced ? 1 : 0);
+    this.put(t.pasidActivated ? 1 : 0);
+    this.put(t.altstackSize);
+    const f = t.fpu;
+    this.put(f.id);
+    this.put(f.lastCpu);
+    this.put(f.permLo);
+    this.put(f.permHi);
+    this.put(f.guestPermLo);
+    this.put(f.guestPermHi);
+    this.put(f.counter);
+    this.put(f.fpstateActive ? 1 : 0);
+    this.put(f.fpregsActive ? 1 : 0);
+    this.fpstate(f.embedded);
+    this.put(f.fpstate === f.embedded ? 1 : 0);
+    if (f.fpstate !== f.embedded) this.fpstate(f.fpstate);
+    this.put(t.pending.length);
+    for (const s of t.pending) this.put(s);
+    this.put(t.vcpu !== null ? 1 : 0);
+    if (t.vcpu) {
+      this.put(t.vcpu.inRun ? 1 : 0);
+      this.put(t.vcpu.inGuest ? 1 : 0);
+      this.put(t.vcpu.loaded ? 1 : 0);
+      this.fpstate(t.vcpu.fpstate);
+    }
+    this.put(t.frames.length);
+    for (const fr of t.frames) {
+      this.put(fr.sig);
+      this.area(fr.area);
+    }
+    this.seg(from, 1);
+  }
+
+  /** Keys of `m` in increasing order (maps are usually built in that order already). */
+  private sortedKeys<V>(m: Map<number, V>, out: number[]): number[] {
+    out.length = 0;
+    let sorted = true;
+    for (const k of m.keys()) {
+      if (out.length > 0 && k < out[out.length - 1]) sorted = false;
+      out.push(k);
+    }
+    if (!sorted) out.sort((a, b) => a - b);
+    return out;
+  }
+
+  encode(st: KState, withTime: boolean): void {
+    this.n = 0;
+    this.ns = 0;
+    if (withTime) this.put(st.now);
+    this.put(st.entropyBuf);
+    this.put(st.cpus.length);
+    for (const c of st.cpus) this.cpu(c);
+    const ids = this.sortedKeys(st.mms, this.ids);
+    this.put(ids.length);
+    for (const id of ids) {
+      const m = st.mms.get(id)!;
+      this.put(m.id);
+      this.put(m.pasid);
+      this.put(m.users);
+      this.put(m.cpumask.length);
+      for (const c of m.cpumask) this.put(c);
+    }
+    const xb = st.xbuf;
+    this.put(xb.lazyFreedPages);
+    this.put(xb.cache.length);
+    for (const f of xb.cache) this.fpstate(f);
+    // Per-CPU buffers are created on a CPU's first use: the array may have holes.
+    this.put(xb.percpu.length);
+    for (let c = 0; c < xb.percpu.length; c++) {
+      const a = xb.percpu[c] as XsaveArea | undefined;
+      this.put(a !== undefined ? 1 : 0);
+      if (a) this.area(a);
+    }
+    const pids = this.sortedKeys(st.tasks, this.pids);
+    this.put(pids.length);
+    for (const pid of pids) this.task(st.tasks.get(pid)!);
+  }
+
   hex(): string {
-    return this.a.toString(16).padStart(8, '0') + this.b.toString(16).padStart(8, '0');
+    digestWords(this.w, 0, this.n, 0);
+    return H1.toString(16).padStart(8, '0') + H2.toString(16).padStart(8, '0');
   }
 }
 
-function hashXState(h: Hasher, s: XState): void {
-  const keys = Object.keys(s).sort() as (keyof XState)[];
-  for (const k of keys) {
-    const v = s[k];
-    if (k === 'tok') for (let i = 0; i < 64; i++) h.word((v as Int32Array)[i]);
-    else if (typeof v === 'boolean') h.bool(v);
-    else h.word(v as number);
-  }
-}
-
-function hashArea(h: Hasher, a: XsaveArea): void {
-  h.word(a.address);
-  h.bytes(a.bytes);
-}
-
-function hashFpstate(h: Hasher, f: FpState): void {
-  h.word(f.id);
-  hashArea(h, f.area);
-  for (const v of [f.size, f.userSize, f.xfeaturesLo, f.xfeaturesHi, f.userXfeaturesLo, f.userXfeaturesHi, f.xfdLo, f.xfdHi]) h.word(v);
-  h.bool(f.isValloc);
-  h.bool(f.isGuest);
-}
+let plain: Encoder | null = null;
 
 /**
  * A canonical hash of the architecturally and kernel-visible state: equal states hash equal whatever
@@ -100,77 +572,220 @@ function hashFpstate(h: Hasher, f: FpState): void {
  * Model time and counters are excluded (they are statistics, not state).
  */
 export function hashState(st: KState, withTime = false): string {
-  const h = new Hasher();
-  if (withTime) h.word(st.now);
-  h.word(st.entropyBuf);
-  for (const c of st.cpus) {
-    for (const v of [c.id, c.curr, c.idle, c.owner, c.softirq, c.hardirq, c.preempt, c.xfdCacheLo, c.xfdCacheHi, c.pkru, c.mm]) h.word(v);
-    h.bool(c.inKernelFpu);
-    h.bool(c.fpuActive);
-    h.bool(c.preload);
-    h.bool(c.fpregsLocked);
-    hashXState(h, c.xs);
-    h.word(c.rq.length);
-    for (const p of c.rq) h.word(p);
-  }
-  for (const id of [...st.mms.keys()].sort((a, b) => a - b)) {
-    const m = st.mms.get(id)!;
-    for (const v of [m.id, m.pasid, m.users, m.cpumask.length, ...m.cpumask]) h.word(v);
-  }
-  h.word(st.xbuf.lazyFreedPages);
-  h.word(st.xbuf.cache.length);
-  for (const f of st.xbuf.cache) hashFpstate(h, f);
-  // Per-CPU buffers are created on a CPU's first use: the array may have holes.
-  h.word(st.xbuf.percpu.length);
-  for (let c = 0; c < st.xbuf.percpu.length; c++) {
-    const a = st.xbuf.percpu[c] as XsaveArea | undefined;
-    h.bool(a !== undefined);
-    if (a) hashArea(h, a);
-  }
-  const pids = [...st.tasks.keys()].sort((a, b) => a - b);
-  for (const pid of pids) {
-    const t = st.tasks.get(pid)!;
-    h.word(pid);
-    h.word(t.tgid);
-    h.str(t.comm);
-    h.str(t.kind);
-    h.str(t.run);
-    for (const v of [t.cpu, t.tif, t.pkru, t.mm, t.parent]) h.word(v);
-    h.bool(t.inUser);
-    h.bool(t.traced);
-    h.bool(t.pasidActivated);
-    h.word(t.altstackSize);
-    const f = t.fpu;
-    for (const v of [f.id, f.lastCpu, f.permLo, f.permHi, f.guestPermLo, f.guestPermHi, f.counter]) h.word(v);
-    h.bool(f.fpstateActive);
-    h.bool(f.fpregsActive);
-    hashFpstate(h, f.embedded);
-    h.bool(f.fpstate === f.embedded);
-    if (f.fpstate !== f.embedded) hashFpstate(h, f.fpstate);
-    h.word(t.pending.length);
-    for (const s of t.pending) h.word(s);
-    h.bool(t.vcpu !== null);
-    if (t.vcpu) {
-      h.bool(t.vcpu.inRun);
-      h.bool(t.vcpu.inGuest);
-      h.bool(t.vcpu.loaded);
-      hashFpstate(h, t.vcpu.fpstate);
-    }
-    h.word(t.frames.length);
-    for (const fr of t.frames) {
-      h.word(fr.sig);
-      hashArea(h, fr.area);
-    }
-  }
-  return h.hex();
+  plain ??= new Encoder(null);
+  plain.encode(st, withTime);
+  return plain.hex();
 }
 
-const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+// ---------------------------------------------------------------------------------------------
+// The checker's store of states.
+
+/** Exact sets of word sequences, each numbered by insertion: open addressing over one growing arena. */
+class WordTable {
+  private arena = new Int32Array(1 << 12);
+  private used = 0;
+  private off = new Int32Array(256);
+  private len = new Int32Array(256);
+  private hash = new Int32Array(256);
+  private slots = new Int32Array(512);
+  size = 0;
+  /** Whether the last `intern` added its words. */
+  added = false;
+
+  /** The number of w[from, to): the one it had, or the next one (then `added`). */
+  intern(w: Int32Array, from: number, to: number): number {
+    let h = 0x9747b28c ^ (to - from);
+    for (let i = from; i < to; i++) {
+      let k = Math.imul(w[i], 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h = fmix(h);
+    const n = to - from;
+    const mask = this.slots.length - 1;
+    const arena = this.arena;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e === 0) break;
+      const id = e - 1;
+      if (this.hash[id] !== h || this.len[id] !== n) continue;
+      const o = this.off[id] - from;
+      let i = from;
+      while (i < to && arena[o + i] === w[i]) i++;
+      if (i === to) {
+        this.added = false;
+        return id;
+      }
+    }
+    const id = this.size++;
+    if (id === this.off.length) {
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.off = grow(this.off);
+      this.len = grow(this.len);
+      this.hash = grow(this.hash);
+    }
+    if (this.used + n > this.arena.length) {
+      const b = new Int32Array(Math.max(this.arena.length * 2, this.used + n));
+      b.set(this.arena.subarray(0, this.used));
+      this.arena = b;
+    }
+    this.arena.set(w.subarray(from, to), this.used);
+    this.off[id] = this.used;
+    this.len[id] = n;
+    this.hash[id] = h;
+    this.used += n;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    else this.place(h, id);
+    this.added = true;
+    return id;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = id + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let id = 0; id < this.size; id++) this.place(this.hash[id], id);
+  }
+}
+
+/**
+ * The checker's states: stored ("frozen") with their area bytes as shared immutable images and their
+ * slot caches and register tokens packed into one array per state; copied back ("thawed") into scratch
+ * memory to run a move; told apart exactly (`visit`), by interning each CPU's and each task's
+ * encoding and then the state's own words with those numbers and the caller's extra words.
+ */
+export class StateStore {
+  private readonly images = new ImageTable();
+  private readonly enc = new Encoder(this.images);
+  private readonly cpus = new WordTable();
+  private readonly tasks = new WordTable();
+  private readonly seen = new WordTable();
+  private top = new Int32Array(256);
+
+  /** Distinct states visited. */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** Distinct XSAVE area images stored. */
+  get imageCount(): number {
+    return this.images.size;
+  }
+
+  /** A hex digest of `st`'s canonical encoding (hashState's, computed with the store's images). */
+  digest(st: KState): string {
+    this.enc.encode(st, false);
+    return this.enc.hex();
+  }
+
+  /**
+   * Records `st` with the extra words (the oracle's arrays, each of a fixed length); true when this
+   * pair was not recorded before.
+   */
+  visit(st: KState, extra: readonly (Int32Array | Uint8Array)[]): boolean {
+    const e = this.enc;
+    e.encode(st, false);
+    const w = e.w;
+    let len = e.n + e.ns;
+    for (const x of extra) len += x.length;
+    if (this.top.length < len) this.top = new Int32Array(len * 2);
+    const top = this.top;
+    let n = 0;
+    let prev = 0;
+    for (let s = 0; s < e.ns; s++) {
+      const from = e.segFrom[s];
+      const to = e.segTo[s];
+      while (prev < from) top[n++] = w[prev++];
+      top[n++] = (e.segKind[s] === 0 ? this.cpus : this.tasks).intern(w, from, to);
+      prev = to;
+    }
+    while (prev < e.n) top[n++] = w[prev++];
+    for (const x of extra) for (let i = 0; i < x.length; i++) top[n++] = x[i];
+    this.seen.intern(top, 0, n);
+    return this.seen.added;
+  }
+
+  /** Stored slot caches and tokens: views into append-only chunks (a chunk goes when its states do). */
+  private chunk = new ArrayBuffer(1 << 20);
+  private chunkUsed = 0;
+  private readonly areas: XsaveArea[] = [];
+
+  /** A stored copy of `src` (`new Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). */
+  private keep(src: Int32Array): Int32Array {
+    const bytes = src.length * 4;
+    if (this.chunkUsed + bytes > this.chunk.byteLength) {
+      this.chunk = new ArrayBuffer(Math.max(1 << 20, bytes));
+      this.chunkUsed = 0;
+    }
+    const v = new Int32Array(this.chunk, this.chunkUsed, src.length);
+    v.set(src);
+    this.chunkUsed += bytes;
+    return v;
+  }
+
+  private addArea(a: XsaveArea): void {
+    if (!this.areas.includes(a)) this.areas.push(a);
+  }
+
+  /** Stores `st` in place: areas share their images' bytes; slot caches and tokens move to the store's chunks. */
+  freeze(st: KState): void {
+    const areas = this.areas;
+    areas.length = 0;
+    for (const t of st.tasks.values()) {
+      const f = t.fpu;
+      this.addArea(f.embedded.area);
+      this.addArea(f.fpstate.area);
+      if (f.taskFpstate) this.addArea(f.taskFpstate.area);
+      if (t.vcpu) this.addArea(t.vcpu.fpstate.area);
+      for (const fr of t.frames) this.addArea(fr.area);
+    }
+    for (const a of st.xbuf.percpu) if (a) this.addArea(a);
+    for (const f of st.xbuf.cache) this.addArea(f.area);
+    for (const a of areas) {
+      let m = a.memo;
+      if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
+      a.bytes = m.bytes;
+      a.slotOff = this.keep(a.slotOff);
+      a.slotTok = this.keep(a.slotTok);
+      a.slotLen = this.keep(a.slotLen);
+    }
+    for (const c of st.cpus) c.xs.tok = this.keep(c.xs.tok);
+    areas.length = 0;
+  }
+
+  private readonly arena = new Arena();
+
+  /**
+   * A working copy of a stored state (deep; its typed arrays in the store's arena). It stays valid
+   * until the next `thaw`, which reuses the arena: drop it or `freeze` it before then.
+   */
+  thaw(st: KState): KState {
+    this.arena.reset();
+    return cloneWith(st, this.arena);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serializing.
+
+const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 /** A JSON-safe rendering of a state (typed arrays as base64), for counterexample files and the web app. */
 export function serializeState(st: KState): unknown {
   return JSON.parse(
-    JSON.stringify(st, (_k, v: unknown) => {
+    JSON.stringify(st, (k, v: unknown) => {
+      if (k === 'memo') return undefined; // a cache of the checker's
       if (v instanceof Map) return { $map: [...(v as Map<unknown, unknown>).entries()] };
       if (v instanceof Uint8Array) return { $u8: b64(v) };
       if (v instanceof Int32Array) return { $i32: Array.from(v) };

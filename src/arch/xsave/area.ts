@@ -18,6 +18,19 @@ export interface XsaveArea {
   /** Bit i set when slotOff[i] >= 0 (so overlap checks visit only live slots). */
   slotLiveLo: number;
   slotLiveHi: number;
+  /**
+   * An immutable copy of bytes this area held at some point, with their content hash: the checker
+   * (kernel/snapshot.ts) keeps one per stored area and compares before it trusts it, so writers need
+   * not know about it. Never part of the state.
+   */
+  memo?: AreaImage;
+}
+
+/** Bytes that never change again and their 64-bit content hash (two 32-bit words). */
+export interface AreaImage {
+  readonly bytes: Uint8Array;
+  readonly h1: number;
+  readonly h2: number;
 }
 
 export function createArea(address: number, size: number, fill = 0): XsaveArea {
@@ -29,6 +42,7 @@ export function createArea(address: number, size: number, fill = 0): XsaveArea {
     slotLen: new Int32Array(64),
     slotLiveLo: 0,
     slotLiveHi: 0,
+    memo: undefined,
   };
 }
 
