@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../arch/errors.js';
 import type { CpuProfile } from '../../arch/profile.js';
@@ -100,8 +99,9 @@ function settingsFrom(o: Opts, cmd: Command): Settings {
   if (!(CHECK_MODES as readonly string[]).includes(o.mode)) throw new InputError(`unknown mode '${o.mode}' (known: ${CHECK_MODES.join(', ')})`, '--mode');
   const mode = fromFile('mode') ?? (o.mode as CheckMode);
   const workersFlag = o.workers === undefined ? undefined : intOption('--workers', o.workers, 1, 256);
-  // Worker threads pay off on long runs only: the default bounds (depth 10 and up) use every core.
-  const workers = workersFlag ?? file.workers ?? (mode === 'bfs' && cfg.depth >= 10 ? availableParallelism() : 1);
+  // One thread unless asked: with the single-thread explorer's exact state store, the workers' merge
+  // (string keys, messages) costs more than it saves on 2 cores (docs/checker.md, Worker threads).
+  const workers = workersFlag ?? file.workers ?? 1;
   const pick = (k: 'policy' | 'mutant' | 'xbuf' | 'pkru' | 'pasid'): string | undefined => fromFile(k) ?? o[k];
   return {
     spec: { policy: pick('policy') ?? 'deferred', mutant: pick('mutant'), xbuf: pick('xbuf'), pkru: pick('pkru'), pasid: pick('pasid') },
@@ -207,7 +207,7 @@ export function checkCommand(): Command {
     .option('--seed <n>', 'seed of the random walks (recorded in counterexample files)', '1')
     .option('--walks <n>', 'random walks to take (--mode random)', '1000')
     .option('--walk-depth <n>', 'most moves of a random walk', '100')
-    .option('--workers <n>', 'worker threads for breadth-first search (default: every core when depth >= 10, else 1); the result is the same for any number')
+    .option('--workers <n>', 'worker threads for breadth-first search (default 1); the result is the same for any number')
     .option('--out <dir>', 'write a counterexample there (counterexample.json to --replay, counterexample.trace as ftrace text, counterexample.perfetto.json)')
     .option('--replay <file>', 'replay a counterexample file and tell its story')
     .option('--perfetto <file>', 'with --replay: write the counterexample as a timeline for ui.perfetto.dev')
