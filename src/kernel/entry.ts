@@ -9,7 +9,7 @@ import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers
 import type { Fault } from '../arch/xsave/fault.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
-import { emit, violation } from './kernel.js';
+import { emit, TOKEN_CACHE_BITS, violation } from './kernel.js';
 import { Cpu, Task } from './state.js';
 import { deliverSignal } from './signal.js';
 import { handleXfdEvent } from './fpu/dynamic.js';
@@ -63,7 +63,9 @@ export function returnToUser(k: Kernel, t: Task): void {
  */
 export function valueToken(k: Kernel, i: number, tag: number): number {
   // A direct-mapped cache in front of the per-component maps (the simulator's hot path).
-  const slot = (Math.imul(tag ^ (tag >>> 13), 0x9e3779b1) ^ i) >>> 20;
+  // The component is mixed in before the multiply, so a tag's values of different components do not
+  // share a slot (they are usually written together).
+  const slot = Math.imul(tag ^ (tag >>> 13) ^ (i << 26), 0x9e3779b1) >>> (32 - TOKEN_CACHE_BITS);
   if (k.tokenCacheKey[slot] === tag && k.tokenCacheComp[slot] === i) return k.tokenCacheVal[slot];
   const memo = k.tokens[i];
   const hit = memo.get(tag);

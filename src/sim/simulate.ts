@@ -20,12 +20,14 @@ import { valueToken } from '../kernel/entry.js';
 import { PrevState, selectCpu } from '../kernel/sched.js';
 import { TraceEvent } from '../kernel/trace/events.js';
 import { chance, createPrng, nextInt, Prng } from '../util/prng.js';
-import { MinHeap, Timed } from '../util/heap.js';
+import { EventQueue } from '../util/event-queue.js';
 import { COMPONENT_FAMILIES, Scenario, TaskGroupSpec } from '../workload/scenario.js';
 import { TimelineMark, TimelineMeter, TimelineSample } from './timeline-meter.js';
 
 const US = 1000;
 const VALUES_PER_TASK = 7;
+/** The first pid of a scenario's tasks. */
+const SIM_PID_BASE = 1000;
 
 type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'guest' | 'guest-preempted' | 'dead';
 
@@ -59,11 +61,15 @@ interface SimTask {
   started: boolean;
 }
 
-interface Ev extends Timed {
-  kind: 'entry' | 'wake' | 'kdone' | 'irq' | 'signal' | 'start' | 'pasid';
-  id: number;
-  gen: number;
-}
+/** Kinds of queued events (EventQueue's `kind`). */
+const EV_ENTRY = 0;
+const EV_WAKE = 1;
+const EV_KDONE = 2;
+const EV_IRQ = 3;
+const EV_SIGNAL = 4;
+const EV_START = 5;
+const EV_PASID = 6;
+type EvKind = typeof EV_ENTRY | typeof EV_WAKE | typeof EV_KDONE | typeof EV_IRQ | typeof EV_SIGNAL | typeof EV_START | typeof EV_PASID;
 
 export interface SimOptions {
   seed: number;
@@ -114,14 +120,15 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   const timeline = o.timeline ? new TimelineMeter(meter) : undefined;
   const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs, meter: timeline ?? meter });
   const rng: Prng = createPrng(o.seed);
-  const heap = new MinHeap<Ev>();
+  const heap = new EventQueue();
   const sims = new Map<number, SimTask>();
+  /** The same tasks by pid - SIM_PID_BASE (the hot path's lookup). */
+  const simByPid: (SimTask | undefined)[] = [];
   const results = new Map<number, TaskResult>();
   const violations: Violation[] = [];
   const traceOut: TraceEvent[] = [];
   const end = sc.durationMs * 1e6;
   let now = 0;
-  let seq = 0;
   let integrityChecks = 0;
   let enqcmds = 0;
   let pendingChange: number | undefined;
@@ -153,9 +160,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     if (r.violations.length) for (const v of r.violations) if (violations.length < 1000) violations.push(v);
     if (o.trace) for (const e of r.trace) traceOut.push(e);
   };
-  const push = (t: number, kind: Ev['kind'], id: number, gen = 0): void => heap.push({ t, seq: seq++, kind, id, gen });
+  const push = (t: number, kind: EvKind, id: number, gen = 0): void => heap.push(t, kind, id, gen);
   const draw = (r: readonly [number, number]): number => Math.round((r[0] + (r[1] > r[0] ? nextInt(rng, Math.round((r[1] - r[0]) * 1000) + 1) / 1000 : 0)) * US);
   const task = (pid: number): Task | undefined => k.st.tasks.get(pid);
+  const simOf = (pid: number): SimTask | undefined => (pid >= SIM_PID_BASE ? simByPid[pid - SIM_PID_BASE] : sims.get(pid));
 
   function compsOfFamilies(fams: readonly (keyof typeof COMPONENT_FAMILIES)[]): number[] {
     const out: number[] = [];
@@ -194,6 +202,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       started: false,
     };
     sims.set(pid, s);
+    if (pid >= SIM_PID_BASE) {
+      while (simByPid.length < pid - SIM_PID_BASE) simByPid.push(undefined);
+      simByPid[pid - SIM_PID_BASE] = s;
+    }
     const t = task(pid)!;
     results.set(pid, { pid, comm: t.comm, group: g.name, kind: t.kind, contextSwitches: 0, saves: 0, restores: 0, signals: 0, runtimeNs: 0, exited: false });
     return s;
@@ -204,14 +216,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     const cpu = k.st.cpus[cpuId];
     const t = task(cpu.curr);
     if (!t || t.kind === 'idle') return;
-    const s = sims.get(t.pid);
+    const s = simOf(t.pid);
     if (!s) return;
     s.sliceStart = now;
     s.gen++;
     if (t.kind === 'kthread') {
       s.phase = 'kthread';
       if (chance(rng, s.group.kernelFpuProbability)) run({ type: 'kfpu', cpu: cpuId, ctx: 'task' });
-      push(now + draw(s.group.computeUs), 'kdone', t.pid, s.gen);
+      push(now + draw(s.group.computeUs), EV_KDONE, t.pid, s.gen);
       return;
     }
     if (s.phase === 'guest-preempted') return guestStretch(t, s);
@@ -219,7 +231,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       // Woken only to wait again: kernel code runs, the task blocks without reaching user mode.
       s.phase = 'blocked';
       s.gen++;
-      push(now + draw(s.group.sleepUs), 'wake', t.pid);
+      push(now + draw(s.group.sleepUs), EV_WAKE, t.pid);
       schedule(cpuId, 'S');
       return;
     }
@@ -233,7 +245,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         run({ type: 'pasid-bind', pid: t.pid }); // iommu_sva_bind_device: the mm's PASID (allocated once)
         if (g.enqcmd.changeAtUs !== undefined && pendingChange === undefined) {
           pendingChange = t.pid;
-          push(g.enqcmd.changeAtUs * US, 'pasid', t.pid);
+          push(g.enqcmd.changeAtUs * US, EV_PASID, t.pid);
         }
       }
     }
@@ -307,7 +319,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     const stretch = draw(s.group.computeUs);
     const at = s.handlerEnd > 0 ? Math.min(now + stretch, Math.max(now + 1000, s.handlerEnd)) : now + stretch;
     s.runtime += at - now;
-    push(at, 'entry', t.pid, s.gen);
+    push(at, EV_ENTRY, t.pid, s.gen);
   }
 
   function schedule(cpuId: number, prevState: PrevState): void {
@@ -382,7 +394,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     const at = now + draw(s.group.kvm!.guestUs);
     s.runtime += at - now;
-    push(at, 'entry', t.pid, s.gen);
+    push(at, EV_ENTRY, t.pid, s.gen);
   }
 
   /** A VM exit: back into the guest, preempted, or out of KVM_RUN to user space. */
@@ -404,7 +416,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
 
   function entry(pid: number): void {
     const t = task(pid);
-    const s = sims.get(pid);
+    const s = simOf(pid);
     if (t && s && s.phase === 'guest') return vmExit(t, s);
     if (!t || !s || s.phase !== 'user') return;
     const cpuId = t.cpu;
@@ -485,7 +497,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         s.inSyscall = nr;
         s.phase = 'blocked';
         s.gen++;
-        push(now + draw(g.sleepUs), 'wake', pid);
+        push(now + draw(g.sleepUs), EV_WAKE, pid);
         return schedule(cpuId, 'S');
       }
       sysexit(pid, nr, 0);
@@ -513,7 +525,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   // Start: every task exists asleep, and is woken at a random moment of the first 100 µs.
-  let firstPid = 1000;
+  let firstPid = SIM_PID_BASE;
   for (const g of sc.tasks) {
     let tgid = 0;
     for (let n = 0; n < g.count; n++) {
@@ -522,73 +534,75 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'spawn', pid, tgid, comm: g.count > 1 ? `${g.name}`.slice(0, 15) : g.name, kind: g.kind, cpu: pid % ncpu });
       const s = newSim(pid, g);
       s.phase = 'preempted';
-      push(nextInt(rng, 100 * US), 'start', pid);
-      if (g.signals) push(g.signals.everyUs * US + nextInt(rng, 10 * US), 'signal', pid);
+      push(nextInt(rng, 100 * US), EV_START, pid);
+      if (g.signals) push(g.signals.everyUs * US + nextInt(rng, 10 * US), EV_SIGNAL, pid);
     }
   }
-  if (sc.irq) for (let c = 0; c < ncpu; c++) push(nextInt(rng, sc.irq.everyUs * US), 'irq', c);
+  if (sc.irq) for (let c = 0; c < ncpu; c++) push(nextInt(rng, sc.irq.everyUs * US), EV_IRQ, c);
 
   for (;;) {
-    const ev = heap.pop();
-    if (!ev || ev.t > end) break;
+    if (!heap.pop() || heap.t > end) break;
     if (o.maxSwitches !== undefined && k.st.counters.contextSwitches >= o.maxSwitches) break;
-    now = ev.t;
-    const s = ev.kind === 'irq' ? undefined : sims.get(ev.id);
-    switch (ev.kind) {
-      case 'start':
-      case 'wake':
-        if (s && s.phase !== 'dead' && (ev.kind === 'start' || s.phase === 'blocked')) {
+    now = heap.t;
+    const kind = heap.kind;
+    const id = heap.id;
+    const gen = heap.gen;
+    const s = kind === EV_IRQ ? undefined : simOf(id);
+    switch (kind) {
+      case EV_START:
+      case EV_WAKE:
+        if (s && s.phase !== 'dead' && (kind === EV_START || s.phase === 'blocked')) {
           if (s.phase === 'blocked') {
             s.phase = 'preempted';
             s.wokeFromBlock = true;
           }
-          wake(ev.id);
+          wake(id);
         }
         break;
-      case 'entry':
-        if (s && ev.gen === s.gen) entry(ev.id);
+      case EV_ENTRY:
+        if (s && gen === s.gen) entry(id);
         break;
-      case 'kdone': {
-        const t = task(ev.id);
-        if (s && t && ev.gen === s.gen && s.phase === 'kthread') {
+      case EV_KDONE: {
+        const t = task(id);
+        if (s && t && gen === s.gen && s.phase === 'kthread') {
           s.phase = 'blocked';
           s.gen++;
-          push(now + draw(s.group.sleepUs), 'wake', ev.id);
+          push(now + draw(s.group.sleepUs), EV_WAKE, id);
           schedule(t.cpu, 'S');
         }
         break;
       }
-      case 'signal':
+      case EV_SIGNAL:
         if (s && s.phase !== 'dead' && s.group.signals) {
-          run({ type: 'kill', pid: ev.id, sig: 10 });
-          push(now + s.group.signals.everyUs * US, 'signal', ev.id);
+          run({ type: 'kill', pid: id, sig: 10 });
+          push(now + s.group.signals.everyUs * US, EV_SIGNAL, id);
         }
         break;
-      case 'pasid': {
+      case EV_PASID: {
         // The PASID change is made by the first thread whenever it next runs in the kernel: here, from
         // wherever it is (the model's event needs it running; if it is not, the change waits for it).
-        const t = task(ev.id);
+        const t = task(id);
         if (t && t.run === 'running' && k.st.cpus[t.cpu].curr === t.pid) {
           const mm = k.st.mms.get(t.mm);
           if (mm) run({ type: 'pasid-change', pid: t.pid, pasid: mm.pasid + 100 });
-        } else if (t) push(now + 10 * US, 'pasid', ev.id);
+        } else if (t) push(now + 10 * US, EV_PASID, id);
         break;
       }
-      case 'irq': {
+      case EV_IRQ: {
         const irq = sc.irq!;
-        const cpu = k.st.cpus[ev.id];
+        const cpu = k.st.cpus[id];
         const ctx = chance(rng, irq.hardirqFpuProbability) ? 'hardirq' : chance(rng, irq.softirqFpuProbability) ? 'softirq' : null;
         if (ctx) {
-          run({ type: 'kfpu', cpu: ev.id, ctx });
+          run({ type: 'kfpu', cpu: id, ctx });
           // The interrupt returns to the user task it interrupted: exit_to_user_mode again.
           const t = task(cpu.curr);
-          const st = t ? sims.get(t.pid) : undefined;
+          const st = t ? simOf(t.pid) : undefined;
           if (t && st && st.phase === 'user') {
             st.gen++;
             toUser(t, st);
           }
         }
-        push(now + irq.everyUs * US, 'irq', ev.id);
+        push(now + irq.everyUs * US, EV_IRQ, id);
         break;
       }
     }
