@@ -135,14 +135,16 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   const enabled = k.cfg.xcr0;
 
   // The hot events are reused objects (the simulator allocates nothing per switch on its hot path).
-  const evSyscall = { type: 'syscall' as const, pid: 0, nr: 0, ts: 0 };
-  const evSysexit = { type: 'sysexit' as const, pid: 0, nr: 0, ret: 0, ts: 0 };
-  const evReturn = { type: 'return' as const, pid: 0, ts: 0 };
-  const evSchedule = { type: 'schedule' as const, cpu: 0, prevState: 'R' as PrevState, ts: 0 };
-  const evRead = { type: 'user-read' as const, pid: 0, comp: 0, ts: 0 };
-  const moreBuf: [number, number][] = [];
-  const evWrite = { type: 'user-write' as const, pid: 0, comp: 0, tag: 0, more: moreBuf as readonly (readonly [number, number])[], ts: 0 };
-  const pickBuf: number[] = [];
+  // They carry no `ts`: the clock is set directly (a time in an event's field is read back boxed).
+  const evSyscall = { type: 'syscall' as const, pid: 0, nr: 0 };
+  const evSysexit = { type: 'sysexit' as const, pid: 0, nr: 0, ret: 0 };
+  const evReturn = { type: 'return' as const, pid: 0 };
+  const evSchedule = { type: 'schedule' as const, cpu: 0, prevState: 'R' as PrevState };
+  const evRead = { type: 'user-read' as const, pid: 0, comp: 0 };
+  // moreOf[n]: n reused [component, tag] pairs (the user-write event's `more`), made on first use.
+  const moreOf: [number, number][][] = [[]];
+  const evWrite = { type: 'user-write' as const, pid: 0, comp: 0, tag: 0, more: moreOf[0] as readonly (readonly [number, number])[] };
+  const pick = new Int32Array(64);
   const syscall = (pid: number, nr: number): void => {
     evSyscall.pid = pid;
     evSyscall.nr = nr;
@@ -155,7 +157,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     run(evSysexit);
   };
   const run = (ev: KEvent): void => {
-    ev.ts = now;
+    k.st.now = now; // what step does with ev.ts
     const r = step(k, ev, o.trace === true);
     if (r.violations.length) for (const v of r.violations) if (violations.length < 1000) violations.push(v);
     if (o.trace) for (const e of r.trace) traceOut.push(e);
@@ -282,7 +284,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       integrityChecks++;
       evRead.pid = t.pid;
       evRead.comp = i;
-      evRead.ts = now;
+      k.st.now = now;
       const seen = step(k, evRead, false).observed;
       if (seen !== s.shadow[i] && violations.length < 1000) {
         violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${s.shadow[i]}`, cpu: t.cpu, pid: t.pid });
@@ -300,18 +302,24 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is still
       // seen as wrong, and the value pool stays bounded. One user-write event writes them all.
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
-      const pick = pickBuf;
-      pick.length = 0;
-      for (const i of s.comps) if (!s.known[i] || chance(rng, 0.5)) pick.push(i);
-      if (pick.length === 0) pick.push(s.comps[nextInt(rng, s.comps.length)]);
-      moreBuf.length = 0;
-      for (let j = 1; j < pick.length; j++) moreBuf.push([pick[j], tag]);
+      const comps = s.comps;
+      let n = 0;
+      for (let j = 0; j < comps.length; j++) if (!s.known[comps[j]] || chance(rng, 0.5)) pick[n++] = comps[j];
+      if (n === 0) pick[n++] = comps[nextInt(rng, comps.length)];
+      while (moreOf.length < n) moreOf.push(Array.from({ length: moreOf.length }, (): [number, number] => [0, 0]));
+      const more = moreOf[n - 1];
+      for (let j = 1; j < n; j++) {
+        more[j - 1][0] = pick[j];
+        more[j - 1][1] = tag;
+      }
       evWrite.pid = t.pid;
       evWrite.comp = pick[0];
       evWrite.tag = tag;
+      evWrite.more = more;
       run(evWrite);
       if (t.pending.includes(4)) return die(t, s); // SIGILL: AMX without permission
-      for (const i of pick) {
+      for (let j = 0; j < n; j++) {
+        const i = pick[j];
         s.shadow[i] = valueToken(k, i, tag);
         s.known[i] = 1;
       }
