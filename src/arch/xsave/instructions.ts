@@ -13,7 +13,7 @@ import { XMachine } from './machine.js';
 import { XState } from './state.js';
 import { intern, MXCSR_INIT } from './values.js';
 import { EXTENDED_BASE } from '../geometry.js';
-import { compactedSize } from '../layout.js';
+import { compactedSizeIn } from '../layout.js';
 
 // RFBM halves of the instruction being executed (module scratch: the model is single-threaded and
 // this keeps the hot path free of allocation).
@@ -158,7 +158,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   if (f) return f;
   rLo = ((sup ? s.xcr0Lo | s.xssLo : s.xcr0Lo) & eax) >>> 0;
   rHi = ((sup ? s.xcr0Hi | s.xssHi : s.xcr0Hi) & edx & 0x7fff_ffff) >>> 0;
-  const tf = tooSmall(a, compactedSize(m.profile, rLo, rHi));
+  const tf = tooSmall(a, compactedSizeIn(m.g, rLo, rHi));
   if (tf) return tf;
   let bvLo = (inuseLo(s) & rLo) >>> 0;
   const bvHi = (inuseHi(s) & rHi) >>> 0;
@@ -272,7 +272,7 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
       return fault('#GP', `XCOMP_BV has bits not enabled in ${sup ? 'XCR0 | IA32_XSS' : 'XCR0'}`);
     if ((bvLo & ~cLo) !== 0 || (bvHi & ~cHi) !== 0) return fault('#GP', 'XSTATE_BV has bits not set in XCOMP_BV');
     if (nonZero(b, 528, 576)) return fault('#GP', 'XSAVE header bytes 63:16 are not zero');
-    const tf = tooSmall(a, compactedSize(m.profile, cLo, cHi));
+    const tf = tooSmall(a, compactedSizeIn(m.g, cLo, cHi));
     if (tf) return tf;
   } else {
     if (nonZero(b, 520, 536)) return fault('#GP', 'XSAVE header bytes 23:8 are not zero (standard form)');

@@ -27,8 +27,8 @@ export const MXCSR_INIT = 0x1f80;
 export interface ValuePool {
   /** images[i][token] = the bytes of that value of component i. */
   readonly images: Uint8Array[][];
-  /** Interning index: key (component + content hash) -> candidate tokens. */
-  readonly index: Map<string, number[]>;
+  /** Interning index, per component: content hash (30 bits) -> candidate tokens. */
+  readonly index: Map<number, number[]>[];
 }
 
 function initImage(p: CpuProfile, i: number): Uint8Array {
@@ -43,17 +43,25 @@ function initImage(p: CpuProfile, i: number): Uint8Array {
 export function createValuePool(p: CpuProfile): ValuePool {
   const images: Uint8Array[][] = [];
   for (let i = 0; i < 64; i++) images.push(valueSize(p, i) > 0 ? [initImage(p, i)] : []);
-  return { images, index: new Map() };
+  return { images, index: Array.from({ length: 64 }, () => new Map<number, number[]>()) };
 }
 
 function hashBytes(b: Uint8Array, off: number, len: number): number {
-  // FNV-1a over the bytes; collisions are resolved by comparing contents.
+  // FNV-1a-like over 32-bit little-endian words, then the tail bytes; collisions are resolved by
+  // comparing contents. 30 bits, so the key is a small integer.
   let h = 0x811c9dc5;
-  for (let k = 0; k < len; k++) {
+  let k = 0;
+  for (; k + 4 <= len; k += 4) {
+    const o = off + k;
+    h ^= b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+    h = Math.imul(h, 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; k < len; k++) {
     h ^= b[off + k];
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h & 0x3fff_ffff;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, off: number): boolean {
@@ -66,13 +74,14 @@ export function intern(pool: ValuePool, i: number, bytes: Uint8Array, off = 0): 
   const imgs = pool.images[i];
   const size = imgs[0].length;
   if (sameBytes(imgs[0], bytes, off)) return 0;
-  const key = `${i}:${hashBytes(bytes, off, size)}`;
-  const cands = pool.index.get(key);
-  if (cands) for (const t of cands) if (sameBytes(imgs[t], bytes, off)) return t;
+  const index = pool.index[i];
+  const key = hashBytes(bytes, off, size);
+  const cands = index.get(key);
+  if (cands) for (let c = 0; c < cands.length; c++) if (sameBytes(imgs[cands[c]], bytes, off)) return cands[c];
   const t = imgs.length;
   imgs.push(bytes.slice(off, off + size));
   if (cands) cands.push(t);
-  else pool.index.set(key, [t]);
+  else index.set(key, [t]);
   return t;
 }
 
