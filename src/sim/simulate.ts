@@ -28,6 +28,9 @@ const US = 1000;
 const VALUES_PER_TASK = 7;
 /** The first pid of a scenario's tasks. */
 const SIM_PID_BASE = 1000;
+/** Components a task's shadow row holds (every component family's are below 32). */
+const STRIDE = 32;
+const NO_SHADOW = new Int32Array(0);
 
 type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'guest' | 'guest-preempted' | 'dead';
 
@@ -40,7 +43,8 @@ interface SimTask {
   gen: number;
   /** The syscall it is in (to exit from when it runs again), or -1. */
   inSyscall: number;
-  shadow: Int32Array;
+  /** Its row in `shadows` (what it last wrote, by component), and the rows of interrupted contexts (signal handlers). */
+  row: number;
   shadowStack: Int32Array[];
   handlerEnd: number;
   deathAt: number;
@@ -56,8 +60,8 @@ interface SimTask {
   guestComps: number[];
   guestShadow: Int32Array;
   exitsLeft: number;
-  /** Components whose value the task knows (written since start, or fixed by the ABI). */
-  known: Int32Array;
+  /** Components whose value the task knows (written since start, or fixed by the ABI), bit i for component i. */
+  known: number;
   started: boolean;
 }
 
@@ -124,6 +128,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   const sims = new Map<number, SimTask>();
   /** The same tasks by pid - SIM_PID_BASE (the hot path's lookup). */
   const simByPid: (SimTask | undefined)[] = [];
+  /** Every task's shadow in one array (row r at r * STRIDE): what it last wrote, by component. */
+  let shadows = new Int32Array(STRIDE * 1024);
+  let rows = 0;
   const results = new Map<number, TaskResult>();
   const violations: Violation[] = [];
   const traceOut: TraceEvent[] = [];
@@ -170,6 +177,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   function compsOfFamilies(fams: readonly (keyof typeof COMPONENT_FAMILIES)[]): number[] {
     const out: number[] = [];
     for (const f of fams) for (const i of COMPONENT_FAMILIES[f]) if ((enabled >> BigInt(i)) & 1n) out.push(i);
+    if (out.some((i) => i >= STRIDE)) throw new Error(`component families beyond ${STRIDE - 1}: ${out.join(', ')}`);
     return out;
   }
 
@@ -177,7 +185,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     return compsOfFamilies(g.components);
   }
 
-  function newSim(pid: number, g: TaskGroupSpec, shadow?: Int32Array): SimTask {
+  function newSim(pid: number, g: TaskGroupSpec, shadowOf?: SimTask): SimTask {
+    if ((rows + 1) * STRIDE > shadows.length) {
+      const grown = new Int32Array(shadows.length * 2);
+      grown.set(shadows);
+      shadows = grown;
+    }
+    const row = rows++;
+    if (shadowOf) shadows.copyWithin(row * STRIDE, shadowOf.row * STRIDE, (shadowOf.row + 1) * STRIDE);
     const s: SimTask = {
       pid,
       group: g,
@@ -185,7 +200,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       phase: 'new',
       gen: 0,
       inSyscall: -1,
-      shadow: shadow ? shadow.slice() : new Int32Array(64),
+      row,
       shadowStack: [],
       handlerEnd: 0,
       deathAt: g.lifetimeUs ? now + draw(g.lifetimeUs) : Infinity,
@@ -198,9 +213,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       signals: 0,
       wokeFromBlock: false,
       guestComps: g.kvm ? compsOfFamilies(g.kvm.guestComponents) : [],
-      guestShadow: new Int32Array(64),
+      guestShadow: g.kvm ? new Int32Array(64) : NO_SHADOW,
       exitsLeft: 0,
-      known: new Int32Array(64),
+      known: 0,
       started: false,
     };
     sims.set(pid, s);
@@ -267,9 +282,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     if (!k.st.tasks.has(t.pid)) return;
     for (let f = frames; f < t.frames.length; f++) {
       // Handler entry: the interrupted state is in the frame; the handler starts from init state.
-      s.shadowStack.push(s.shadow.slice());
-      s.shadow.fill(0);
-      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU); // fpu__clear_user_states: pkru_write_default()
+      const base = s.row * STRIDE;
+      s.shadowStack.push(shadows.slice(base, base + STRIDE));
+      shadows.fill(0, base, base + STRIDE);
+      if (hasPkru(k)) shadows[base + 9] = pkruToken(k, INIT_PKRU); // fpu__clear_user_states: pkru_write_default()
       s.signals++;
       s.handlerEnd = now + draw(s.group.signals?.handlerUs ?? [5, 20]);
     }
@@ -279,15 +295,18 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   function check(t: Task, s: SimTask): void {
-    for (const i of s.comps) {
-      if (!s.known[i]) continue;
+    const base = s.row * STRIDE;
+    const comps = s.comps;
+    for (let j = 0; j < comps.length; j++) {
+      const i = comps[j];
+      if (((s.known >>> i) & 1) === 0) continue;
       integrityChecks++;
       evRead.pid = t.pid;
       evRead.comp = i;
       k.st.now = now;
       const seen = step(k, evRead, false).observed;
-      if (seen !== s.shadow[i] && violations.length < 1000) {
-        violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${s.shadow[i]}`, cpu: t.cpu, pid: t.pid });
+      if (seen !== shadows[base + i] && violations.length < 1000) {
+        violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${shadows[base + i]}`, cpu: t.cpu, pid: t.pid });
       }
     }
   }
@@ -304,7 +323,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
       const comps = s.comps;
       let n = 0;
-      for (let j = 0; j < comps.length; j++) if (!s.known[comps[j]] || chance(rng, 0.5)) pick[n++] = comps[j];
+      for (let j = 0; j < comps.length; j++) if (((s.known >>> comps[j]) & 1) === 0 || chance(rng, 0.5)) pick[n++] = comps[j];
       if (n === 0) pick[n++] = comps[nextInt(rng, comps.length)];
       while (moreOf.length < n) moreOf.push(Array.from({ length: moreOf.length }, (): [number, number] => [0, 0]));
       const more = moreOf[n - 1];
@@ -318,10 +337,11 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       evWrite.more = more;
       run(evWrite);
       if (t.pending.includes(4)) return die(t, s); // SIGILL: AMX without permission
+      const base = s.row * STRIDE;
       for (let j = 0; j < n; j++) {
         const i = pick[j];
-        s.shadow[i] = valueToken(k, i, tag);
-        s.known[i] = 1;
+        shadows[base + i] = valueToken(k, i, tag);
+        s.known |= 1 << i;
       }
     }
     const stretch = draw(s.group.computeUs);
@@ -376,9 +396,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   /** copy_to_user on the task's behalf: the kernel must use the task's own protection keys. */
   function uaccess(t: Task, s: SimTask): void {
     const used = step(k, { type: 'uaccess', pid: t.pid, ts: now }, false).observed;
-    if (used < 0 || !s.known[9]) return;
+    if (used < 0 || ((s.known >>> 9) & 1) === 0) return;
     integrityChecks++;
-    const want = pkruValue(k, s.shadow[9]);
+    const want = pkruValue(k, shadows[s.row * STRIDE + 9]);
     if (used !== want && violations.length < 1000) {
       violations.push({ rule: 'pkru', detail: `copy_to_user for ${t.comm}-${t.pid} used PKRU 0x${used.toString(16)}, the task's is 0x${want.toString(16)}`, cpu: t.cpu, pid: t.pid });
     }
@@ -438,7 +458,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     if (s.handlerEnd > 0 && now >= s.handlerEnd) {
       run({ type: 'sigreturn', pid });
-      s.shadow = s.shadowStack.pop() ?? new Int32Array(64);
+      const saved = s.shadowStack.pop();
+      if (saved) shadows.set(saved, s.row * STRIDE);
+      else shadows.fill(0, s.row * STRIDE, (s.row + 1) * STRIDE);
       s.handlerEnd = s.shadowStack.length > 0 ? now + draw(g.signals?.handlerUs ?? [5, 20]) : 0;
       return toUser(t, s);
     }
@@ -447,8 +469,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       s.execOnFirstEntry = false;
       run({ type: 'syscall', pid, nr: 59 });
       run({ type: 'exec', pid, filename: '/bin/true' });
-      s.shadow.fill(0);
-      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU);
+      shadows.fill(0, s.row * STRIDE, (s.row + 1) * STRIDE);
+      if (hasPkru(k)) shadows[s.row * STRIDE + 9] = pkruToken(k, INIT_PKRU);
       run({ type: 'sysexit', pid, nr: 59, ret: 0 });
       return toUser(t, s);
     }
@@ -459,11 +481,11 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'fork', pid, child, thread: false });
       const c = task(child);
       if (c) {
-        const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s.shadow);
-        cs.known.set(s.known);
+        const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s);
+        cs.known = s.known;
         cs.started = true;
         // fpu_clone saves into the child's default-sized buffer: dynamic state (TILEDATA) is not inherited.
-        cs.shadow[18] = 0;
+        shadows[cs.row * STRIDE + 18] = 0;
         cs.inSyscall = 56;
         cs.execOnFirstEntry = g.forkExec.exec;
         cs.phase = 'preempted';
@@ -483,7 +505,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         const comp = target.comps[target.comps.length > 1 ? 1 : 0];
         const tag = ((tt.pid & 0xfffff) << 8) | (0x80 + (++target.writes % VALUES_PER_TASK));
         const ok = step(k, { type: 'ptrace', pid, target: tt.pid, write: g.ptrace.write, set: g.ptrace.write && comp !== undefined ? { comp, tag } : undefined, ts: now }, false).observed === 0;
-        if (ok && g.ptrace.write && comp !== undefined) target.shadow[comp] = valueToken(k, comp, tag);
+        if (ok && g.ptrace.write && comp !== undefined) shadows[target.row * STRIDE + comp] = valueToken(k, comp, tag);
       }
       run({ type: 'sysexit', pid, nr: 101, ret: 0 });
       return toUser(t, s);
