@@ -99,11 +99,14 @@ function newValueToken(k: Kernel, i: number, tag: number): number {
     }
     return intern(k.m.pool, i, b);
   }
-  for (let o = 0; o + 4 <= size; o += 4) {
-    b[o] = tag & 0xff;
-    b[o + 1] = (tag >>> 8) & 0xff;
-    b[o + 2] = (tag >>> 16) & 0xff;
-    b[o + 3] = (tag >>> 24) & 0xff;
+  // Every whole 32-bit word is the tag (little-endian): one word, then doubling copies.
+  const words = size & ~3;
+  if (words > 0) {
+    b[0] = tag & 0xff;
+    b[1] = (tag >>> 8) & 0xff;
+    b[2] = (tag >>> 16) & 0xff;
+    b[3] = (tag >>> 24) & 0xff;
+    for (let n = 4; n < words; n *= 2) b.copyWithin(n, 0, Math.min(n, words - n));
   }
   if (i === 0) {
     // x87: FCW 037FH, FSW/FTW/FOP/pointers 0, only the ST registers' 80-bit values carry the tag.

@@ -29,7 +29,17 @@ export interface ValuePool {
   readonly images: Uint8Array[][];
   /** Interning index, per component: content hash (30 bits) -> candidate tokens. */
   readonly index: Map<number, number[]>[];
+  /**
+   * Images by content, across components (hash of size and content -> images): components whose
+   * values have the same bytes share one read-only image, so fewer bytes stay in the caches.
+   */
+  readonly shared: Map<number, Uint8Array[]>;
+  /** Where new images are carved from: 64-byte aligned slices of a few large buffers. */
+  arena: ArrayBuffer;
+  arenaUsed: number;
 }
+
+const ARENA_BYTES = 1 << 16;
 
 function initImage(p: CpuProfile, i: number): Uint8Array {
   const b = new Uint8Array(valueSize(p, i));
@@ -43,7 +53,7 @@ function initImage(p: CpuProfile, i: number): Uint8Array {
 export function createValuePool(p: CpuProfile): ValuePool {
   const images: Uint8Array[][] = [];
   for (let i = 0; i < 64; i++) images.push(valueSize(p, i) > 0 ? [initImage(p, i)] : []);
-  return { images, index: Array.from({ length: 64 }, () => new Map<number, number[]>()) };
+  return { images, index: Array.from({ length: 64 }, () => new Map<number, number[]>()), shared: new Map(), arena: new ArrayBuffer(0), arenaUsed: 0 };
 }
 
 function hashBytes(b: Uint8Array, off: number, len: number): number {
@@ -79,10 +89,35 @@ export function intern(pool: ValuePool, i: number, bytes: Uint8Array, off = 0): 
   const cands = index.get(key);
   if (cands) for (let c = 0; c < cands.length; c++) if (sameBytes(imgs[cands[c]], bytes, off)) return cands[c];
   const t = imgs.length;
-  imgs.push(bytes.slice(off, off + size));
+  imgs.push(sharedImage(pool, bytes, off, size, key));
   if (cands) cands.push(t);
   else index.set(key, [t]);
   return t;
+}
+
+/** A read-only image of bytes[off .. off+size): one another component already has, or a new one. */
+function sharedImage(pool: ValuePool, bytes: Uint8Array, off: number, size: number, hash: number): Uint8Array {
+  const key = (Math.imul(hash ^ size, 0x9e3779b1) >>> 2) & 0x3fff_ffff;
+  let same = pool.shared.get(key);
+  if (same) {
+    for (let c = 0; c < same.length; c++) if (same[c].length === size && sameBytes(same[c], bytes, off)) return same[c];
+  } else {
+    same = [];
+    pool.shared.set(key, same);
+  }
+  let img: Uint8Array;
+  if (size > ARENA_BYTES >> 4) img = bytes.slice(off, off + size);
+  else {
+    if (pool.arenaUsed + size > pool.arena.byteLength) {
+      pool.arena = new ArrayBuffer(ARENA_BYTES);
+      pool.arenaUsed = 0;
+    }
+    img = new Uint8Array(pool.arena, pool.arenaUsed, size);
+    pool.arenaUsed += (size + 63) & ~63;
+    img.set(bytes.subarray(off, off + size));
+  }
+  same.push(img);
+  return img;
 }
 
 /** The bytes of a token (do not modify). */
