@@ -63,7 +63,11 @@ export function compactedOffset(p: CpuProfile, lo: number, hi: number, i: number
 
 /** Size of a compacted image with XCOMP_BV = mask (the generalization of the seed's calculate_xstate_buf_size_from_mask). */
 export function compactedSize(p: CpuProfile, lo: number, hi: number): number {
-  const g = geometryOf(p);
+  return compactedSizeIn(geometryOf(p), lo, hi);
+}
+
+/** compactedSize for a profile's geometry (the instruction model's hot path has it at hand). */
+export function compactedSizeIn(g: Geometry, lo: number, hi: number): number {
   const memo = g.sizeMemo;
   if (memo[0] === lo && memo[1] === hi) return memo[2];
   if (memo[3] === lo && memo[4] === hi) return memo[5];

@@ -9,7 +9,7 @@ import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers
 import type { Fault } from '../arch/xsave/fault.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
-import { emit, violation } from './kernel.js';
+import { emit, TOKEN_CACHE_BITS, violation } from './kernel.js';
 import { Cpu, Task } from './state.js';
 import { deliverSignal } from './signal.js';
 import { handleXfdEvent } from './fpu/dynamic.js';
@@ -63,23 +63,30 @@ export function returnToUser(k: Kernel, t: Task): void {
  */
 export function valueToken(k: Kernel, i: number, tag: number): number {
   // A direct-mapped cache in front of the per-component maps (the simulator's hot path).
-  const slot = (Math.imul(tag ^ (tag >>> 13), 0x9e3779b1) ^ i) >>> 20;
-  if (k.tokenCacheKey[slot] === tag && k.tokenCacheComp[slot] === i) return k.tokenCacheVal[slot];
+  // The component is mixed in before the multiply, so a tag's values of different components do not
+  // share a slot (they are usually written together).
+  const c = k.tokenCache;
+  const slot = 3 * (Math.imul(tag ^ (tag >>> 13) ^ (i << 26), 0x9e3779b1) >>> (32 - TOKEN_CACHE_BITS));
+  if (c[slot] === tag && c[slot + 1] === i) return c[slot + 2];
   const memo = k.tokens[i];
-  const hit = memo.get(tag);
-  if (hit !== undefined) {
-    k.tokenCacheKey[slot] = tag;
-    k.tokenCacheComp[slot] = i;
-    k.tokenCacheVal[slot] = hit;
-    return hit;
+  let t = memo.get(tag);
+  if (t === undefined) {
+    t = newValueToken(k, i, tag);
+    memo.set(tag, t);
   }
+  c[slot] = tag;
+  c[slot + 1] = i;
+  c[slot + 2] = t;
+  return t;
+}
+
+/** The token of a value not made before (valueToken memoizes it). */
+function newValueToken(k: Kernel, i: number, tag: number): number {
   const size = k.m.pool.images[i][0].length;
   const b = new Uint8Array(size);
   if (i === 9) {
     // PKRU: the 32-bit value, then 4 reserved bytes that read as zero.
-    const t = pkruToken(k, tag);
-    memo.set(tag, t);
-    return t;
+    return pkruToken(k, tag);
   }
   if (i === k.m.tilecfg) {
     // A configuration LDTILECFG accepts (palette 1: 8 tiles of up to 16 rows x 64 bytes); the tag picks
@@ -90,15 +97,16 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
       b[16 + 2 * r] = 64;
       b[48 + r] = 1 + ((tag >>> (8 + ((r * 4) % 24))) & 15);
     }
-    const t = intern(k.m.pool, i, b);
-    memo.set(tag, t);
-    return t;
+    return intern(k.m.pool, i, b);
   }
-  for (let o = 0; o + 4 <= size; o += 4) {
-    b[o] = tag & 0xff;
-    b[o + 1] = (tag >>> 8) & 0xff;
-    b[o + 2] = (tag >>> 16) & 0xff;
-    b[o + 3] = (tag >>> 24) & 0xff;
+  // Every whole 32-bit word is the tag (little-endian): one word, then doubling copies.
+  const words = size & ~3;
+  if (words > 0) {
+    b[0] = tag & 0xff;
+    b[1] = (tag >>> 8) & 0xff;
+    b[2] = (tag >>> 16) & 0xff;
+    b[3] = (tag >>> 24) & 0xff;
+    for (let n = 4; n < words; n *= 2) b.copyWithin(n, 0, Math.min(n, words - n));
   }
   if (i === 0) {
     // x87: FCW 037FH, FSW/FTW/FOP/pointers 0, only the ST registers' 80-bit values carry the tag.
@@ -107,9 +115,7 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
     b[1] = 0x03;
     for (let r = 0; r < 8; r++) b.fill(0, 32 + 16 * r + 10, 32 + 16 * r + 16);
   }
-  const t = intern(k.m.pool, i, b);
-  memo.set(tag, t);
-  return t;
+  return intern(k.m.pool, i, b);
 }
 
 /**

@@ -42,10 +42,8 @@ export interface Kernel {
   readonly tokens: Map<number, number>[];
   /** Where the cost of each operation is reported (src/cost), or null. */
   meter: Meter | null;
-  /** Direct-mapped cache of `tokens` (4096 entries). */
-  readonly tokenCacheKey: Int32Array;
-  readonly tokenCacheComp: Int32Array;
-  readonly tokenCacheVal: Int32Array;
+  /** Direct-mapped cache of `tokens`: TOKEN_CACHE_SIZE entries of (tag, component, token), interleaved. */
+  readonly tokenCache: Int32Array;
 }
 
 export interface KernelOptions {
@@ -60,15 +58,17 @@ export interface KernelOptions {
   meter?: Meter;
 }
 
+/** Entries of the direct-mapped token cache (a power of two: 512 tasks × 7 values × 2 components fit). */
+export const TOKEN_CACHE_BITS = 14;
+export const TOKEN_CACHE_SIZE = 1 << TOKEN_CACHE_BITS;
+
 export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {
   const m = createMachine(profile);
   const cfg = fpuConfig(profile, opts.version ?? '6.18', opts.boot);
   const st: KState = { now: 0, cpus: [], tasks: new Map(), nextPid: 1, nextId: 1, nextAddr: 0x10_0000, counters: newCounters(), entropyBuf: opts.entropyBuf ?? 0, mms: new Map(), xbuf: { percpu: [], cache: [], lazyFreedPages: 0 } };
   const partial = { m, cfg, policy, designs: { ...NO_DESIGNS, ...opts.designs }, st, out: null, violations: [], tokens: Array.from({ length: 64 }, () => new Map<number, number>()),
     meter: opts.meter ?? null,
-    tokenCacheKey: new Int32Array(4096).fill(-1),
-    tokenCacheComp: new Int32Array(4096).fill(-1),
-    tokenCacheVal: new Int32Array(4096),
+    tokenCache: new Int32Array(3 * TOKEN_CACHE_SIZE).fill(-1),
   };
   // init_fpstate lives at its own address and holds every component of fpu_kernel_cfg.max_features in
   // its init configuration (XSTATE_BV = 0).

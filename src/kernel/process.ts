@@ -6,6 +6,7 @@ import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { Cpu, Task, TaskKind } from './state.js';
 import { newTask } from './task.js';
+import { removeFromRq } from './sched.js';
 import { INIT_PKRU, pkruInitThread, pkruWriteDefault, rdpkru } from './pkru.js';
 import { pasidForkChild, pasidMmExit } from './pasid.js';
 import { freeBuffer, groupLeader } from './fpu/dynamic.js';
@@ -98,8 +99,5 @@ export function releaseTask(k: Kernel, t: Task): void {
   k.st.tasks.delete(t.pid);
   // The last user of an mm is gone: mm exit frees its PASID.
   if (t.kind === 'user' && t.mm !== 0 && ![...k.st.tasks.values()].some((o) => o.mm === t.mm)) pasidMmExit(k, t.mm);
-  for (const c of k.st.cpus) {
-    const j = c.rq.indexOf(t.pid);
-    if (j >= 0) c.rq.splice(j, 1);
-  }
+  for (const c of k.st.cpus) removeFromRq(c.rq, t.pid);
 }

@@ -11,6 +11,17 @@ import { kvmSchedOut } from './kvm.js';
 import { switchMm } from './mm.js';
 import { Cpu, RunState, Task, TIF_NEED_RESCHED } from './state.js';
 
+/** Removes the first occurrence of `pid` from a run queue, if any (in place, without allocating). */
+export function removeFromRq(rq: number[], pid: number): void {
+  const n = rq.length;
+  for (let j = 0; j < n; j++) {
+    if (rq[j] !== pid) continue;
+    for (let m = j + 1; m < n; m++) rq[m - 1] = rq[m];
+    rq.pop();
+    return;
+  }
+}
+
 /** Linux's prev_state letters in sched_switch. */
 export type PrevState = 'R' | 'R+' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X' | 'I';
 
@@ -65,8 +76,7 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
   if (prev.run === 'runnable' && prev.kind !== 'idle') {
     if (!cpu.rq.includes(prev.pid)) cpu.rq.push(prev.pid);
   }
-  const at = cpu.rq.indexOf(next.pid);
-  if (at >= 0) cpu.rq.splice(at, 1);
+  removeFromRq(cpu.rq, next.pid);
   if (next.run === 'running' && next.cpu !== cpu.id) {
     // The trace says next runs here although the model had it elsewhere: it was migrated.
     const other = k.st.cpus[next.cpu];
@@ -74,10 +84,7 @@ export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevSt
   }
   if (next.cpu !== cpu.id) {
     const from = k.st.cpus[next.cpu];
-    if (from) {
-      const j = from.rq.indexOf(next.pid);
-      if (j >= 0) from.rq.splice(j, 1);
-    }
+    if (from) removeFromRq(from.rq, next.pid);
   }
   cpu.curr = next.pid;
   next.run = 'running';
@@ -103,8 +110,7 @@ export function schedule(k: Kernel, cpu: Cpu, prevState: PrevState): boolean {
   if (runnableAgain && prev.kind !== 'idle' && !cpu.rq.includes(prev.pid)) cpu.rq.push(prev.pid);
   const next = pickNext(k, cpu);
   if (next.pid === prev.pid) {
-    const at = cpu.rq.indexOf(prev.pid);
-    if (at >= 0) cpu.rq.splice(at, 1);
+    removeFromRq(cpu.rq, prev.pid);
     return false;
   }
   contextSwitch(k, cpu, next, prev.kind === 'idle' ? 'R' : prevState);
@@ -126,8 +132,7 @@ export function wakeUp(k: Kernel, waker: Cpu, t: Task, target: number): void {
   t.run = 'runnable';
   if (t.cpu !== target) {
     const from = k.st.cpus[t.cpu];
-    const j = from ? from.rq.indexOf(t.pid) : -1;
-    if (j >= 0) from.rq.splice(j, 1);
+    if (from) removeFromRq(from.rq, t.pid);
     k.st.counters.migrations++;
   }
   t.cpu = target;
@@ -146,8 +151,7 @@ export function migrateTask(k: Kernel, on: Cpu, t: Task, dest: number): void {
   }
   if (k.out) emit(k, on, 'sched_migrate_task', `comm=${t.comm} pid=${t.pid} prio=${prio(t)} orig_cpu=${t.cpu} dest_cpu=${dest}`, 'd..2.');
   const from = k.st.cpus[t.cpu];
-  const j = from ? from.rq.indexOf(t.pid) : -1;
-  if (j >= 0) from.rq.splice(j, 1);
+  if (from) removeFromRq(from.rq, t.pid);
   t.cpu = dest;
   if (t.run === 'runnable' && !k.st.cpus[dest].rq.includes(t.pid)) k.st.cpus[dest].rq.push(t.pid);
   k.st.counters.migrations++;

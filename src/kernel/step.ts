@@ -154,6 +154,42 @@ export function step(k: Kernel, ev: KEvent, trace = true): StepResult {
 function apply(k: Kernel, ev: KEvent): number {
   const st = k.st;
   switch (ev.type) {
+    // The simulator's hot events first (a string switch compares case by case).
+    case 'user-read': {
+      const t = task(k, ev.pid);
+      return t && current(k, t, 'user FPU read') ? userRead(k, t, ev.comp) : -1;
+    }
+    case 'user-write': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'user FPU write')) {
+        userWrite(k, t, ev.comp, ev.tag);
+        const more = ev.more;
+        if (more) for (let j = 0; j < more.length; j++) userWrite(k, t, more[j][0], more[j][1]);
+      }
+      return -1;
+    }
+    case 'syscall': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'syscall')) syscallEnter(k, t, ev.nr);
+      return -1;
+    }
+    case 'sysexit': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'syscall exit')) syscallExit(k, t, ev.nr, ev.ret);
+      return -1;
+    }
+    case 'return': {
+      const t = task(k, ev.pid);
+      if (t && current(k, t, 'return to user')) returnToUser(k, t);
+      return -1;
+    }
+    case 'schedule': {
+      const cpu = st.cpus[ev.cpu];
+      const prev = st.tasks.get(cpu.curr)!;
+      schedule(k, cpu, ev.prevState);
+      if (prev.run === 'zombie') releaseTask(k, prev);
+      return -1;
+    }
     case 'spawn': {
       const t = newTask(k, { pid: ev.pid, tgid: ev.tgid, comm: ev.comm, kind: ev.kind, cpu: ev.cpu });
       if (t.kind === 'user') pkruInitThread(k, t); // it runs a program exec'd before the run began
@@ -176,28 +212,6 @@ function apply(k: Kernel, ev: KEvent): number {
       if (prev.run === 'zombie') releaseTask(k, prev);
       return -1;
     }
-    case 'schedule': {
-      const cpu = st.cpus[ev.cpu];
-      const prev = st.tasks.get(cpu.curr)!;
-      schedule(k, cpu, ev.prevState);
-      if (prev.run === 'zombie') releaseTask(k, prev);
-      return -1;
-    }
-    case 'syscall': {
-      const t = task(k, ev.pid);
-      if (t && current(k, t, 'syscall')) syscallEnter(k, t, ev.nr);
-      return -1;
-    }
-    case 'sysexit': {
-      const t = task(k, ev.pid);
-      if (t && current(k, t, 'syscall exit')) syscallExit(k, t, ev.nr, ev.ret);
-      return -1;
-    }
-    case 'return': {
-      const t = task(k, ev.pid);
-      if (t && current(k, t, 'return to user')) returnToUser(k, t);
-      return -1;
-    }
     case 'fault': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'page fault')) pageFault(k, t, ev.address, 0x40_1000);
@@ -206,18 +220,6 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'user-mxcsr': {
       const t = task(k, ev.pid);
       if (t && current(k, t, 'LDMXCSR')) userWriteMxcsr(k, t, ev.value);
-      return -1;
-    }
-    case 'user-read': {
-      const t = task(k, ev.pid);
-      return t && current(k, t, 'user FPU read') ? userRead(k, t, ev.comp) : -1;
-    }
-    case 'user-write': {
-      const t = task(k, ev.pid);
-      if (t && current(k, t, 'user FPU write')) {
-        userWrite(k, t, ev.comp, ev.tag);
-        if (ev.more) for (const [c, tag] of ev.more) userWrite(k, t, c, tag);
-      }
       return -1;
     }
     case 'fork': {

@@ -20,12 +20,17 @@ import { valueToken } from '../kernel/entry.js';
 import { PrevState, selectCpu } from '../kernel/sched.js';
 import { TraceEvent } from '../kernel/trace/events.js';
 import { chance, createPrng, nextInt, Prng } from '../util/prng.js';
-import { MinHeap, Timed } from '../util/heap.js';
+import { EventQueue } from '../util/event-queue.js';
 import { COMPONENT_FAMILIES, Scenario, TaskGroupSpec } from '../workload/scenario.js';
 import { TimelineMark, TimelineMeter, TimelineSample } from './timeline-meter.js';
 
 const US = 1000;
 const VALUES_PER_TASK = 7;
+/** The first pid of a scenario's tasks. */
+const SIM_PID_BASE = 1000;
+/** Components a task's shadow row holds (every component family's are below 32). */
+const STRIDE = 32;
+const NO_SHADOW = new Int32Array(0);
 
 type Phase = 'new' | 'user' | 'blocked' | 'preempted' | 'syscall' | 'kthread' | 'guest' | 'guest-preempted' | 'dead';
 
@@ -38,7 +43,8 @@ interface SimTask {
   gen: number;
   /** The syscall it is in (to exit from when it runs again), or -1. */
   inSyscall: number;
-  shadow: Int32Array;
+  /** Its row in `shadows` (what it last wrote, by component), and the rows of interrupted contexts (signal handlers). */
+  row: number;
   shadowStack: Int32Array[];
   handlerEnd: number;
   deathAt: number;
@@ -54,16 +60,20 @@ interface SimTask {
   guestComps: number[];
   guestShadow: Int32Array;
   exitsLeft: number;
-  /** Components whose value the task knows (written since start, or fixed by the ABI). */
-  known: Int32Array;
+  /** Components whose value the task knows (written since start, or fixed by the ABI), bit i for component i. */
+  known: number;
   started: boolean;
 }
 
-interface Ev extends Timed {
-  kind: 'entry' | 'wake' | 'kdone' | 'irq' | 'signal' | 'start' | 'pasid';
-  id: number;
-  gen: number;
-}
+/** Kinds of queued events (EventQueue's `kind`). */
+const EV_ENTRY = 0;
+const EV_WAKE = 1;
+const EV_KDONE = 2;
+const EV_IRQ = 3;
+const EV_SIGNAL = 4;
+const EV_START = 5;
+const EV_PASID = 6;
+type EvKind = typeof EV_ENTRY | typeof EV_WAKE | typeof EV_KDONE | typeof EV_IRQ | typeof EV_SIGNAL | typeof EV_START | typeof EV_PASID;
 
 export interface SimOptions {
   seed: number;
@@ -114,28 +124,34 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   const timeline = o.timeline ? new TimelineMeter(meter) : undefined;
   const k: Kernel = createKernel(profile, policy, { cpus: ncpu, version: o.version ?? '6.18', designs: o.designs, meter: timeline ?? meter });
   const rng: Prng = createPrng(o.seed);
-  const heap = new MinHeap<Ev>();
+  const heap = new EventQueue();
   const sims = new Map<number, SimTask>();
+  /** The same tasks by pid - SIM_PID_BASE (the hot path's lookup). */
+  const simByPid: (SimTask | undefined)[] = [];
+  /** Every task's shadow in one array (row r at r * STRIDE): what it last wrote, by component. */
+  let shadows = new Int32Array(STRIDE * 1024);
+  let rows = 0;
   const results = new Map<number, TaskResult>();
   const violations: Violation[] = [];
   const traceOut: TraceEvent[] = [];
   const end = sc.durationMs * 1e6;
   let now = 0;
-  let seq = 0;
   let integrityChecks = 0;
   let enqcmds = 0;
   let pendingChange: number | undefined;
   const enabled = k.cfg.xcr0;
 
   // The hot events are reused objects (the simulator allocates nothing per switch on its hot path).
-  const evSyscall = { type: 'syscall' as const, pid: 0, nr: 0, ts: 0 };
-  const evSysexit = { type: 'sysexit' as const, pid: 0, nr: 0, ret: 0, ts: 0 };
-  const evReturn = { type: 'return' as const, pid: 0, ts: 0 };
-  const evSchedule = { type: 'schedule' as const, cpu: 0, prevState: 'R' as PrevState, ts: 0 };
-  const evRead = { type: 'user-read' as const, pid: 0, comp: 0, ts: 0 };
-  const moreBuf: [number, number][] = [];
-  const evWrite = { type: 'user-write' as const, pid: 0, comp: 0, tag: 0, more: moreBuf as readonly (readonly [number, number])[], ts: 0 };
-  const pickBuf: number[] = [];
+  // They carry no `ts`: the clock is set directly (a time in an event's field is read back boxed).
+  const evSyscall = { type: 'syscall' as const, pid: 0, nr: 0 };
+  const evSysexit = { type: 'sysexit' as const, pid: 0, nr: 0, ret: 0 };
+  const evReturn = { type: 'return' as const, pid: 0 };
+  const evSchedule = { type: 'schedule' as const, cpu: 0, prevState: 'R' as PrevState };
+  const evRead = { type: 'user-read' as const, pid: 0, comp: 0 };
+  // moreOf[n]: n reused [component, tag] pairs (the user-write event's `more`), made on first use.
+  const moreOf: [number, number][][] = [[]];
+  const evWrite = { type: 'user-write' as const, pid: 0, comp: 0, tag: 0, more: moreOf[0] as readonly (readonly [number, number])[] };
+  const pick = new Int32Array(64);
   const syscall = (pid: number, nr: number): void => {
     evSyscall.pid = pid;
     evSyscall.nr = nr;
@@ -148,18 +164,20 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     run(evSysexit);
   };
   const run = (ev: KEvent): void => {
-    ev.ts = now;
+    k.st.now = now; // what step does with ev.ts
     const r = step(k, ev, o.trace === true);
     if (r.violations.length) for (const v of r.violations) if (violations.length < 1000) violations.push(v);
     if (o.trace) for (const e of r.trace) traceOut.push(e);
   };
-  const push = (t: number, kind: Ev['kind'], id: number, gen = 0): void => heap.push({ t, seq: seq++, kind, id, gen });
+  const push = (t: number, kind: EvKind, id: number, gen = 0): void => heap.push(t, kind, id, gen);
   const draw = (r: readonly [number, number]): number => Math.round((r[0] + (r[1] > r[0] ? nextInt(rng, Math.round((r[1] - r[0]) * 1000) + 1) / 1000 : 0)) * US);
   const task = (pid: number): Task | undefined => k.st.tasks.get(pid);
+  const simOf = (pid: number): SimTask | undefined => (pid >= SIM_PID_BASE ? simByPid[pid - SIM_PID_BASE] : sims.get(pid));
 
   function compsOfFamilies(fams: readonly (keyof typeof COMPONENT_FAMILIES)[]): number[] {
     const out: number[] = [];
     for (const f of fams) for (const i of COMPONENT_FAMILIES[f]) if ((enabled >> BigInt(i)) & 1n) out.push(i);
+    if (out.some((i) => i >= STRIDE)) throw new Error(`component families beyond ${STRIDE - 1}: ${out.join(', ')}`);
     return out;
   }
 
@@ -167,7 +185,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     return compsOfFamilies(g.components);
   }
 
-  function newSim(pid: number, g: TaskGroupSpec, shadow?: Int32Array): SimTask {
+  function newSim(pid: number, g: TaskGroupSpec, shadowOf?: SimTask): SimTask {
+    if ((rows + 1) * STRIDE > shadows.length) {
+      const grown = new Int32Array(shadows.length * 2);
+      grown.set(shadows);
+      shadows = grown;
+    }
+    const row = rows++;
+    if (shadowOf) shadows.copyWithin(row * STRIDE, shadowOf.row * STRIDE, (shadowOf.row + 1) * STRIDE);
     const s: SimTask = {
       pid,
       group: g,
@@ -175,7 +200,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       phase: 'new',
       gen: 0,
       inSyscall: -1,
-      shadow: shadow ? shadow.slice() : new Int32Array(64),
+      row,
       shadowStack: [],
       handlerEnd: 0,
       deathAt: g.lifetimeUs ? now + draw(g.lifetimeUs) : Infinity,
@@ -188,12 +213,16 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       signals: 0,
       wokeFromBlock: false,
       guestComps: g.kvm ? compsOfFamilies(g.kvm.guestComponents) : [],
-      guestShadow: new Int32Array(64),
+      guestShadow: g.kvm ? new Int32Array(64) : NO_SHADOW,
       exitsLeft: 0,
-      known: new Int32Array(64),
+      known: 0,
       started: false,
     };
     sims.set(pid, s);
+    if (pid >= SIM_PID_BASE) {
+      while (simByPid.length < pid - SIM_PID_BASE) simByPid.push(undefined);
+      simByPid[pid - SIM_PID_BASE] = s;
+    }
     const t = task(pid)!;
     results.set(pid, { pid, comm: t.comm, group: g.name, kind: t.kind, contextSwitches: 0, saves: 0, restores: 0, signals: 0, runtimeNs: 0, exited: false });
     return s;
@@ -204,14 +233,14 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     const cpu = k.st.cpus[cpuId];
     const t = task(cpu.curr);
     if (!t || t.kind === 'idle') return;
-    const s = sims.get(t.pid);
+    const s = simOf(t.pid);
     if (!s) return;
     s.sliceStart = now;
     s.gen++;
     if (t.kind === 'kthread') {
       s.phase = 'kthread';
       if (chance(rng, s.group.kernelFpuProbability)) run({ type: 'kfpu', cpu: cpuId, ctx: 'task' });
-      push(now + draw(s.group.computeUs), 'kdone', t.pid, s.gen);
+      push(now + draw(s.group.computeUs), EV_KDONE, t.pid, s.gen);
       return;
     }
     if (s.phase === 'guest-preempted') return guestStretch(t, s);
@@ -219,7 +248,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       // Woken only to wait again: kernel code runs, the task blocks without reaching user mode.
       s.phase = 'blocked';
       s.gen++;
-      push(now + draw(s.group.sleepUs), 'wake', t.pid);
+      push(now + draw(s.group.sleepUs), EV_WAKE, t.pid);
       schedule(cpuId, 'S');
       return;
     }
@@ -233,7 +262,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         run({ type: 'pasid-bind', pid: t.pid }); // iommu_sva_bind_device: the mm's PASID (allocated once)
         if (g.enqcmd.changeAtUs !== undefined && pendingChange === undefined) {
           pendingChange = t.pid;
-          push(g.enqcmd.changeAtUs * US, 'pasid', t.pid);
+          push(g.enqcmd.changeAtUs * US, EV_PASID, t.pid);
         }
       }
     }
@@ -253,9 +282,10 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     if (!k.st.tasks.has(t.pid)) return;
     for (let f = frames; f < t.frames.length; f++) {
       // Handler entry: the interrupted state is in the frame; the handler starts from init state.
-      s.shadowStack.push(s.shadow.slice());
-      s.shadow.fill(0);
-      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU); // fpu__clear_user_states: pkru_write_default()
+      const base = s.row * STRIDE;
+      s.shadowStack.push(shadows.slice(base, base + STRIDE));
+      shadows.fill(0, base, base + STRIDE);
+      if (hasPkru(k)) shadows[base + 9] = pkruToken(k, INIT_PKRU); // fpu__clear_user_states: pkru_write_default()
       s.signals++;
       s.handlerEnd = now + draw(s.group.signals?.handlerUs ?? [5, 20]);
     }
@@ -265,15 +295,18 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   function check(t: Task, s: SimTask): void {
-    for (const i of s.comps) {
-      if (!s.known[i]) continue;
+    const base = s.row * STRIDE;
+    const comps = s.comps;
+    for (let j = 0; j < comps.length; j++) {
+      const i = comps[j];
+      if (((s.known >>> i) & 1) === 0) continue;
       integrityChecks++;
       evRead.pid = t.pid;
       evRead.comp = i;
-      evRead.ts = now;
+      k.st.now = now;
       const seen = step(k, evRead, false).observed;
-      if (seen !== s.shadow[i] && violations.length < 1000) {
-        violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${s.shadow[i]}`, cpu: t.cpu, pid: t.pid });
+      if (seen !== shadows[base + i] && violations.length < 1000) {
+        violations.push({ rule: 'integrity', detail: `${t.comm}-${t.pid} sees component ${i} = token ${seen}, expected ${shadows[base + i]}`, cpu: t.cpu, pid: t.pid });
       }
     }
   }
@@ -288,26 +321,33 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       // Each task cycles through VALUES_PER_TASK values per component: a stale or foreign value is still
       // seen as wrong, and the value pool stays bounded. One user-write event writes them all.
       const tag = ((t.pid & 0xfffff) << 8) | (++s.writes % VALUES_PER_TASK);
-      const pick = pickBuf;
-      pick.length = 0;
-      for (const i of s.comps) if (!s.known[i] || chance(rng, 0.5)) pick.push(i);
-      if (pick.length === 0) pick.push(s.comps[nextInt(rng, s.comps.length)]);
-      moreBuf.length = 0;
-      for (let j = 1; j < pick.length; j++) moreBuf.push([pick[j], tag]);
+      const comps = s.comps;
+      let n = 0;
+      for (let j = 0; j < comps.length; j++) if (((s.known >>> comps[j]) & 1) === 0 || chance(rng, 0.5)) pick[n++] = comps[j];
+      if (n === 0) pick[n++] = comps[nextInt(rng, comps.length)];
+      while (moreOf.length < n) moreOf.push(Array.from({ length: moreOf.length }, (): [number, number] => [0, 0]));
+      const more = moreOf[n - 1];
+      for (let j = 1; j < n; j++) {
+        more[j - 1][0] = pick[j];
+        more[j - 1][1] = tag;
+      }
       evWrite.pid = t.pid;
       evWrite.comp = pick[0];
       evWrite.tag = tag;
+      evWrite.more = more;
       run(evWrite);
       if (t.pending.includes(4)) return die(t, s); // SIGILL: AMX without permission
-      for (const i of pick) {
-        s.shadow[i] = valueToken(k, i, tag);
-        s.known[i] = 1;
+      const base = s.row * STRIDE;
+      for (let j = 0; j < n; j++) {
+        const i = pick[j];
+        shadows[base + i] = valueToken(k, i, tag);
+        s.known |= 1 << i;
       }
     }
     const stretch = draw(s.group.computeUs);
     const at = s.handlerEnd > 0 ? Math.min(now + stretch, Math.max(now + 1000, s.handlerEnd)) : now + stretch;
     s.runtime += at - now;
-    push(at, 'entry', t.pid, s.gen);
+    push(at, EV_ENTRY, t.pid, s.gen);
   }
 
   function schedule(cpuId: number, prevState: PrevState): void {
@@ -356,9 +396,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   /** copy_to_user on the task's behalf: the kernel must use the task's own protection keys. */
   function uaccess(t: Task, s: SimTask): void {
     const used = step(k, { type: 'uaccess', pid: t.pid, ts: now }, false).observed;
-    if (used < 0 || !s.known[9]) return;
+    if (used < 0 || ((s.known >>> 9) & 1) === 0) return;
     integrityChecks++;
-    const want = pkruValue(k, s.shadow[9]);
+    const want = pkruValue(k, shadows[s.row * STRIDE + 9]);
     if (used !== want && violations.length < 1000) {
       violations.push({ rule: 'pkru', detail: `copy_to_user for ${t.comm}-${t.pid} used PKRU 0x${used.toString(16)}, the task's is 0x${want.toString(16)}`, cpu: t.cpu, pid: t.pid });
     }
@@ -382,7 +422,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     const at = now + draw(s.group.kvm!.guestUs);
     s.runtime += at - now;
-    push(at, 'entry', t.pid, s.gen);
+    push(at, EV_ENTRY, t.pid, s.gen);
   }
 
   /** A VM exit: back into the guest, preempted, or out of KVM_RUN to user space. */
@@ -404,7 +444,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
 
   function entry(pid: number): void {
     const t = task(pid);
-    const s = sims.get(pid);
+    const s = simOf(pid);
     if (t && s && s.phase === 'guest') return vmExit(t, s);
     if (!t || !s || s.phase !== 'user') return;
     const cpuId = t.cpu;
@@ -418,7 +458,9 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
     }
     if (s.handlerEnd > 0 && now >= s.handlerEnd) {
       run({ type: 'sigreturn', pid });
-      s.shadow = s.shadowStack.pop() ?? new Int32Array(64);
+      const saved = s.shadowStack.pop();
+      if (saved) shadows.set(saved, s.row * STRIDE);
+      else shadows.fill(0, s.row * STRIDE, (s.row + 1) * STRIDE);
       s.handlerEnd = s.shadowStack.length > 0 ? now + draw(g.signals?.handlerUs ?? [5, 20]) : 0;
       return toUser(t, s);
     }
@@ -427,8 +469,8 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       s.execOnFirstEntry = false;
       run({ type: 'syscall', pid, nr: 59 });
       run({ type: 'exec', pid, filename: '/bin/true' });
-      s.shadow.fill(0);
-      if (hasPkru(k)) s.shadow[9] = pkruToken(k, INIT_PKRU);
+      shadows.fill(0, s.row * STRIDE, (s.row + 1) * STRIDE);
+      if (hasPkru(k)) shadows[s.row * STRIDE + 9] = pkruToken(k, INIT_PKRU);
       run({ type: 'sysexit', pid, nr: 59, ret: 0 });
       return toUser(t, s);
     }
@@ -439,11 +481,11 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'fork', pid, child, thread: false });
       const c = task(child);
       if (c) {
-        const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s.shadow);
-        cs.known.set(s.known);
+        const cs = newSim(child, { ...g, forkExec: undefined, lifetimeUs: g.forkExec.lifetimeUs }, s);
+        cs.known = s.known;
         cs.started = true;
         // fpu_clone saves into the child's default-sized buffer: dynamic state (TILEDATA) is not inherited.
-        cs.shadow[18] = 0;
+        shadows[cs.row * STRIDE + 18] = 0;
         cs.inSyscall = 56;
         cs.execOnFirstEntry = g.forkExec.exec;
         cs.phase = 'preempted';
@@ -463,7 +505,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         const comp = target.comps[target.comps.length > 1 ? 1 : 0];
         const tag = ((tt.pid & 0xfffff) << 8) | (0x80 + (++target.writes % VALUES_PER_TASK));
         const ok = step(k, { type: 'ptrace', pid, target: tt.pid, write: g.ptrace.write, set: g.ptrace.write && comp !== undefined ? { comp, tag } : undefined, ts: now }, false).observed === 0;
-        if (ok && g.ptrace.write && comp !== undefined) target.shadow[comp] = valueToken(k, comp, tag);
+        if (ok && g.ptrace.write && comp !== undefined) shadows[target.row * STRIDE + comp] = valueToken(k, comp, tag);
       }
       run({ type: 'sysexit', pid, nr: 101, ret: 0 });
       return toUser(t, s);
@@ -485,7 +527,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
         s.inSyscall = nr;
         s.phase = 'blocked';
         s.gen++;
-        push(now + draw(g.sleepUs), 'wake', pid);
+        push(now + draw(g.sleepUs), EV_WAKE, pid);
         return schedule(cpuId, 'S');
       }
       sysexit(pid, nr, 0);
@@ -513,7 +555,7 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
   }
 
   // Start: every task exists asleep, and is woken at a random moment of the first 100 µs.
-  let firstPid = 1000;
+  let firstPid = SIM_PID_BASE;
   for (const g of sc.tasks) {
     let tgid = 0;
     for (let n = 0; n < g.count; n++) {
@@ -522,73 +564,75 @@ export function simulate(profile: CpuProfile, policy: FpuPolicy, sc: Scenario, o
       run({ type: 'spawn', pid, tgid, comm: g.count > 1 ? `${g.name}`.slice(0, 15) : g.name, kind: g.kind, cpu: pid % ncpu });
       const s = newSim(pid, g);
       s.phase = 'preempted';
-      push(nextInt(rng, 100 * US), 'start', pid);
-      if (g.signals) push(g.signals.everyUs * US + nextInt(rng, 10 * US), 'signal', pid);
+      push(nextInt(rng, 100 * US), EV_START, pid);
+      if (g.signals) push(g.signals.everyUs * US + nextInt(rng, 10 * US), EV_SIGNAL, pid);
     }
   }
-  if (sc.irq) for (let c = 0; c < ncpu; c++) push(nextInt(rng, sc.irq.everyUs * US), 'irq', c);
+  if (sc.irq) for (let c = 0; c < ncpu; c++) push(nextInt(rng, sc.irq.everyUs * US), EV_IRQ, c);
 
   for (;;) {
-    const ev = heap.pop();
-    if (!ev || ev.t > end) break;
+    if (!heap.pop() || heap.t > end) break;
     if (o.maxSwitches !== undefined && k.st.counters.contextSwitches >= o.maxSwitches) break;
-    now = ev.t;
-    const s = ev.kind === 'irq' ? undefined : sims.get(ev.id);
-    switch (ev.kind) {
-      case 'start':
-      case 'wake':
-        if (s && s.phase !== 'dead' && (ev.kind === 'start' || s.phase === 'blocked')) {
+    now = heap.t;
+    const kind = heap.kind;
+    const id = heap.id;
+    const gen = heap.gen;
+    const s = kind === EV_IRQ ? undefined : simOf(id);
+    switch (kind) {
+      case EV_START:
+      case EV_WAKE:
+        if (s && s.phase !== 'dead' && (kind === EV_START || s.phase === 'blocked')) {
           if (s.phase === 'blocked') {
             s.phase = 'preempted';
             s.wokeFromBlock = true;
           }
-          wake(ev.id);
+          wake(id);
         }
         break;
-      case 'entry':
-        if (s && ev.gen === s.gen) entry(ev.id);
+      case EV_ENTRY:
+        if (s && gen === s.gen) entry(id);
         break;
-      case 'kdone': {
-        const t = task(ev.id);
-        if (s && t && ev.gen === s.gen && s.phase === 'kthread') {
+      case EV_KDONE: {
+        const t = task(id);
+        if (s && t && gen === s.gen && s.phase === 'kthread') {
           s.phase = 'blocked';
           s.gen++;
-          push(now + draw(s.group.sleepUs), 'wake', ev.id);
+          push(now + draw(s.group.sleepUs), EV_WAKE, id);
           schedule(t.cpu, 'S');
         }
         break;
       }
-      case 'signal':
+      case EV_SIGNAL:
         if (s && s.phase !== 'dead' && s.group.signals) {
-          run({ type: 'kill', pid: ev.id, sig: 10 });
-          push(now + s.group.signals.everyUs * US, 'signal', ev.id);
+          run({ type: 'kill', pid: id, sig: 10 });
+          push(now + s.group.signals.everyUs * US, EV_SIGNAL, id);
         }
         break;
-      case 'pasid': {
+      case EV_PASID: {
         // The PASID change is made by the first thread whenever it next runs in the kernel: here, from
         // wherever it is (the model's event needs it running; if it is not, the change waits for it).
-        const t = task(ev.id);
+        const t = task(id);
         if (t && t.run === 'running' && k.st.cpus[t.cpu].curr === t.pid) {
           const mm = k.st.mms.get(t.mm);
           if (mm) run({ type: 'pasid-change', pid: t.pid, pasid: mm.pasid + 100 });
-        } else if (t) push(now + 10 * US, 'pasid', ev.id);
+        } else if (t) push(now + 10 * US, EV_PASID, id);
         break;
       }
-      case 'irq': {
+      case EV_IRQ: {
         const irq = sc.irq!;
-        const cpu = k.st.cpus[ev.id];
+        const cpu = k.st.cpus[id];
         const ctx = chance(rng, irq.hardirqFpuProbability) ? 'hardirq' : chance(rng, irq.softirqFpuProbability) ? 'softirq' : null;
         if (ctx) {
-          run({ type: 'kfpu', cpu: ev.id, ctx });
+          run({ type: 'kfpu', cpu: id, ctx });
           // The interrupt returns to the user task it interrupted: exit_to_user_mode again.
           const t = task(cpu.curr);
-          const st = t ? sims.get(t.pid) : undefined;
+          const st = t ? simOf(t.pid) : undefined;
           if (t && st && st.phase === 'user') {
             st.gen++;
             toUser(t, st);
           }
         }
-        push(now + irq.everyUs * US, 'irq', ev.id);
+        push(now + irq.everyUs * US, EV_IRQ, id);
         break;
       }
     }

@@ -33,9 +33,12 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** Next uniformly distributed unsigned 32-bit integer. */
-export function nextU32(r: Prng): number {
-  const result = Math.imul(rotl(Math.imul(r.s1, 5) >>> 0, 7), 9) >>> 0;
+/** The output of the last `advance` (a typed array: reading it back allocates nothing). */
+const OUT = new Uint32Array(1);
+
+/** One xoshiro128** step: the output goes to OUT[0]. */
+function advance(r: Prng): void {
+  OUT[0] = Math.imul(rotl(Math.imul(r.s1, 5) >>> 0, 7), 9);
   const t = (r.s1 << 9) >>> 0;
   r.s2 ^= r.s0;
   r.s3 ^= r.s1;
@@ -46,16 +49,23 @@ export function nextU32(r: Prng): number {
   r.s0 >>>= 0;
   r.s1 >>>= 0;
   r.s2 >>>= 0;
-  return result;
+}
+
+/** Next uniformly distributed unsigned 32-bit integer. */
+export function nextU32(r: Prng): number {
+  advance(r);
+  return OUT[0];
 }
 
 /** Integer in [0, n). */
 export function nextInt(r: Prng, n: number): number {
-  return Math.floor((nextU32(r) / 0x1_0000_0000) * n);
+  advance(r);
+  return Math.floor((OUT[0] / 0x1_0000_0000) * n);
 }
 
 export function chance(r: Prng, p: number): boolean {
-  return nextU32(r) / 0x1_0000_0000 < p;
+  advance(r);
+  return OUT[0] / 0x1_0000_0000 < p;
 }
 
 export function pick<T>(r: Prng, xs: readonly T[]): T {

@@ -9,11 +9,11 @@
 import { readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea, MXCSR_OFF, MXCSR_MASK_OFF } from './area.js';
 import { loadComponent, storeComponent } from './component-io.js';
 import { fault, Outcome } from './fault.js';
-import { XMachine } from './machine.js';
+import { CompactedOffsets, XMachine } from './machine.js';
 import { XState } from './state.js';
 import { intern, MXCSR_INIT } from './values.js';
 import { EXTENDED_BASE } from '../geometry.js';
-import { compactedSize } from '../layout.js';
+import { compactedSizeIn } from '../layout.js';
 
 // RFBM halves of the instruction being executed (module scratch: the model is single-threaded and
 // this keeps the hot path free of allocation).
@@ -53,6 +53,32 @@ function standardEnd(m: XMachine, lo: number, hi: number): number {
     if (has(lo, hi, i) && g.stdOffset[i] >= 0) end = Math.max(end, g.stdOffset[i] + g.size[i]);
   }
   return end;
+}
+
+/**
+ * Where each component sits in a compacted image whose XCOMP_BV[62:0] is (lo, hi) (SDM 13.4.3): 0 and
+ * 160 for x87 and SSE, then the supported components of the mask in ascending order, 64-byte aligned
+ * where CPUID says so; -1 for the others. Memoized per machine (a kernel uses a few masks).
+ */
+function compactedOffsets(m: XMachine, lo: number, hi: number): Int32Array {
+  const memo = m.compactedMemo;
+  for (let k = 0; k < memo.length; k++) if (memo[k].lo === lo && memo[k].hi === hi) return memo[k].off;
+  const g = m.g;
+  const off = new Int32Array(64).fill(-1);
+  off[0] = 0;
+  off[1] = 160;
+  let at = EXTENDED_BASE;
+  for (let k = 0; k < g.extended.length; k++) {
+    const i = g.extended[k];
+    if (!has(lo, hi, i)) continue;
+    if (g.align64[i]) at = (at + 63) & ~63;
+    off[i] = at;
+    at += g.size[i];
+  }
+  const e: CompactedOffsets = { lo, hi, off };
+  if (memo.length >= 4) memo.pop();
+  memo.unshift(e);
+  return off;
 }
 
 /** XINUSE as the save instructions see it: armed (XFD) components count as init (SDM 13.14). */
@@ -158,7 +184,7 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   if (f) return f;
   rLo = ((sup ? s.xcr0Lo | s.xssLo : s.xcr0Lo) & eax) >>> 0;
   rHi = ((sup ? s.xcr0Hi | s.xssHi : s.xcr0Hi) & edx & 0x7fff_ffff) >>> 0;
-  const tf = tooSmall(a, compactedSize(m.profile, rLo, rHi));
+  const tf = tooSmall(a, compactedSizeIn(m.g, rLo, rHi));
   if (tf) return tf;
   let bvLo = (inuseLo(s) & rLo) >>> 0;
   const bvHi = (inuseHi(s) & rHi) >>> 0;
@@ -168,23 +194,24 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   let skipped = false;
   let written = 0;
   const g = m.g;
-  let off = EXTENDED_BASE;
-  const order = m.order;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (!has(rLo, rHi, i)) continue;
-    if (i >= 2) {
-      if (g.align64[i]) off = (off + 63) & ~63;
+  // The components of XSTATE_BV in ascending order (those the processor does not have are never in
+  // use, and have no offset).
+  const offs = compactedOffsets(m, rLo, rHi);
+  for (let half = 0; half < 2; half++) {
+    let bits = half === 0 ? bvLo : bvHi;
+    while (bits !== 0) {
+      const bit = bits & -bits;
+      bits ^= bit;
+      const i = 31 - Math.clz32(bit) + 32 * half;
+      const at = offs[i];
+      if (at < 0) continue;
+      if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) {
+        skipped = true;
+        continue;
+      }
+      written += i === 0 ? 160 : i === 1 ? 256 : g.size[i];
+      storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), at);
     }
-    const at = i === 0 ? 0 : i === 1 ? 160 : off;
-    if (i >= 2) off += g.size[i];
-    if (!has(bvLo, bvHi, i)) continue;
-    if (skipUnmodified && !has(s.xmodLo, s.xmodHi, i)) {
-      skipped = true;
-      continue;
-    }
-    written += i === 0 ? 160 : i === 1 ? 256 : g.size[i];
-    storeComponent(m, a, i, i === 0 ? x87Stored(m, s) : savedToken(s, i), at);
   }
   if ((bvLo & 2) !== 0) writeMxcsr(m, s, a);
   const b = a.bytes;
@@ -272,7 +299,7 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
       return fault('#GP', `XCOMP_BV has bits not enabled in ${sup ? 'XCR0 | IA32_XSS' : 'XCR0'}`);
     if ((bvLo & ~cLo) !== 0 || (bvHi & ~cHi) !== 0) return fault('#GP', 'XSTATE_BV has bits not set in XCOMP_BV');
     if (nonZero(b, 528, 576)) return fault('#GP', 'XSAVE header bytes 63:16 are not zero');
-    const tf = tooSmall(a, compactedSize(m.profile, cLo, cHi));
+    const tf = tooSmall(a, compactedSizeIn(m.g, cLo, cHi));
     if (tf) return tf;
   } else {
     if (nonZero(b, 520, 536)) return fault('#GP', 'XSAVE header bytes 23:8 are not zero (standard form)');
@@ -296,23 +323,13 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
   }
   const sticky = m.profile.quirks.xinuseAfterLoad === 'sticky';
   const g = m.g;
-  let off = EXTENDED_BASE;
+  const offs = compacted ? compactedOffsets(m, xcLo, (xcHi & 0x7fff_ffff) >>> 0) : g.stdOffset;
   const order = m.order;
   let loaded = 0;
   let inits = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
-    let at: number;
-    if (i === 0) at = 0;
-    else if (i === 1) at = 160;
-    else if (compacted) {
-      if (!has(xcLo, xcHi, i)) at = -1;
-      else {
-        if (g.align64[i]) off = (off + 63) & ~63;
-        at = off;
-        off += g.size[i];
-      }
-    } else at = g.stdOffset[i];
+    const at = i === 0 ? 0 : i === 1 ? 160 : offs[i];
     if (!has(rLo, rHi, i)) continue;
     if (!has(bvLo, bvHi, i) || at < 0 || has(armLo, armHi, i)) {
       s.tok[i] = 0; // init configuration

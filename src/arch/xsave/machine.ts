@@ -33,6 +33,15 @@ export interface XMachine {
    * restore put in their init state (what a cost model charges for).
    */
   readonly stats: { modifiedSkips: number; lastSaveBytes: number; lastRestoreBytes: number; lastRestoreInits: number };
+  /** The instruction model's memo of compacted layouts (see compactedOffsets in instructions.ts). */
+  readonly compactedMemo: CompactedOffsets[];
+}
+
+/** Offsets of the components of a compacted image with XCOMP_BV[62:0] = (lo, hi): off[i], -1 when absent. */
+export interface CompactedOffsets {
+  lo: number;
+  hi: number;
+  off: Int32Array;
 }
 
 /** Component number of AMX TILECFG (SDM Vol. 1 13.1). */
@@ -83,5 +92,6 @@ export function createMachine(p: CpuProfile): XMachine {
     load,
     tilecfg,
     stats: { modifiedSkips: 0, lastSaveBytes: 0, lastRestoreBytes: 0, lastRestoreInits: 0 },
+    compactedMemo: [],
   };
 }

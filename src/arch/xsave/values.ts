@@ -27,9 +27,19 @@ export const MXCSR_INIT = 0x1f80;
 export interface ValuePool {
   /** images[i][token] = the bytes of that value of component i. */
   readonly images: Uint8Array[][];
-  /** Interning index: key (component + content hash) -> candidate tokens. */
-  readonly index: Map<string, number[]>;
+  /** Interning index, per component: content hash (30 bits) -> candidate tokens. */
+  readonly index: Map<number, number[]>[];
+  /**
+   * Images by content, across components (hash of size and content -> images): components whose
+   * values have the same bytes share one read-only image, so fewer bytes stay in the caches.
+   */
+  readonly shared: Map<number, Uint8Array[]>;
+  /** Where new images are carved from: 64-byte aligned slices of a few large buffers. */
+  arena: ArrayBuffer;
+  arenaUsed: number;
 }
+
+const ARENA_BYTES = 1 << 16;
 
 function initImage(p: CpuProfile, i: number): Uint8Array {
   const b = new Uint8Array(valueSize(p, i));
@@ -43,17 +53,25 @@ function initImage(p: CpuProfile, i: number): Uint8Array {
 export function createValuePool(p: CpuProfile): ValuePool {
   const images: Uint8Array[][] = [];
   for (let i = 0; i < 64; i++) images.push(valueSize(p, i) > 0 ? [initImage(p, i)] : []);
-  return { images, index: new Map() };
+  return { images, index: Array.from({ length: 64 }, () => new Map<number, number[]>()), shared: new Map(), arena: new ArrayBuffer(0), arenaUsed: 0 };
 }
 
 function hashBytes(b: Uint8Array, off: number, len: number): number {
-  // FNV-1a over the bytes; collisions are resolved by comparing contents.
+  // FNV-1a-like over 32-bit little-endian words, then the tail bytes; collisions are resolved by
+  // comparing contents. 30 bits, so the key is a small integer.
   let h = 0x811c9dc5;
-  for (let k = 0; k < len; k++) {
+  let k = 0;
+  for (; k + 4 <= len; k += 4) {
+    const o = off + k;
+    h ^= b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+    h = Math.imul(h, 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; k < len; k++) {
     h ^= b[off + k];
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h & 0x3fff_ffff;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, off: number): boolean {
@@ -66,14 +84,40 @@ export function intern(pool: ValuePool, i: number, bytes: Uint8Array, off = 0): 
   const imgs = pool.images[i];
   const size = imgs[0].length;
   if (sameBytes(imgs[0], bytes, off)) return 0;
-  const key = `${i}:${hashBytes(bytes, off, size)}`;
-  const cands = pool.index.get(key);
-  if (cands) for (const t of cands) if (sameBytes(imgs[t], bytes, off)) return t;
+  const index = pool.index[i];
+  const key = hashBytes(bytes, off, size);
+  const cands = index.get(key);
+  if (cands) for (let c = 0; c < cands.length; c++) if (sameBytes(imgs[cands[c]], bytes, off)) return cands[c];
   const t = imgs.length;
-  imgs.push(bytes.slice(off, off + size));
+  imgs.push(sharedImage(pool, bytes, off, size, key));
   if (cands) cands.push(t);
-  else pool.index.set(key, [t]);
+  else index.set(key, [t]);
   return t;
+}
+
+/** A read-only image of bytes[off .. off+size): one another component already has, or a new one. */
+function sharedImage(pool: ValuePool, bytes: Uint8Array, off: number, size: number, hash: number): Uint8Array {
+  const key = (Math.imul(hash ^ size, 0x9e3779b1) >>> 2) & 0x3fff_ffff;
+  let same = pool.shared.get(key);
+  if (same) {
+    for (let c = 0; c < same.length; c++) if (same[c].length === size && sameBytes(same[c], bytes, off)) return same[c];
+  } else {
+    same = [];
+    pool.shared.set(key, same);
+  }
+  let img: Uint8Array;
+  if (size > ARENA_BYTES >> 4) img = bytes.slice(off, off + size);
+  else {
+    if (pool.arenaUsed + size > pool.arena.byteLength) {
+      pool.arena = new ArrayBuffer(ARENA_BYTES);
+      pool.arenaUsed = 0;
+    }
+    img = new Uint8Array(pool.arena, pool.arenaUsed, size);
+    pool.arenaUsed += (size + 63) & ~63;
+    img.set(bytes.subarray(off, off + size));
+  }
+  same.push(img);
+  return img;
 }
 
 /** The bytes of a token (do not modify). */

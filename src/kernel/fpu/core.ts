@@ -64,10 +64,14 @@ function kernelFault(k: Kernel, cpu: Cpu, t: Task | undefined, what: string, f: 
 /** Bytes an image of `fps` holds for the components set in its XSTATE_BV (what a save or restore moves). */
 function movedBytes(k: Kernel, fps: FpState): number {
   const b = fps.area.bytes;
-  const lo = readU32(b, XSTATE_BV);
+  let lo = readU32(b, XSTATE_BV) & ~3;
   const g = k.m.g;
   let n = 576;
-  for (let i = 2; i < 32; i++) if ((lo >>> i) & 1) n += g.size[i];
+  while (lo !== 0) {
+    const bit = lo & -lo;
+    lo ^= bit;
+    n += g.size[31 - Math.clz32(bit)];
+  }
   return n;
 }
 
