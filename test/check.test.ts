@@ -240,3 +240,12 @@ test('corrupted images: each bad frame gives init state and SIGSEGV; each bad pt
     assert.ok(back.some((e) => e.name === 'signal_deliver' && /sig=11 /.test(e.text)), `${bad}: SIGSEGV delivered after the failed rt_sigreturn`);
   }
 });
+
+test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
+  const spr = builtinProfile('sapphire-rapids')!;
+  for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {
+    const m = mutant(name)!;
+    assert.ok(explore(zen4, m, mutantConfig(m)).finding, `${name} on zen4`);
+    assert.equal(explore(spr, m, mutantConfig(m)).finding, undefined, `${name} on sapphire-rapids (Intel keeps XINUSE[PKRU] set for 0)`);
+  }
+});

@@ -78,6 +78,12 @@ export interface CpuQuirks {
   x87PointersZeroWithoutEs: boolean;
   /** XSAVEOPT/XSAVES skip unmodified components when XRSTOR_INFO matches (SDM 13.6 "modified optimization"). */
   modifiedOptimization: boolean;
+  /**
+   * WRPKRU of 0 (PKRU's init configuration) clears XINUSE[PKRU], so the next XSAVE* writes
+   * XSTATE_BV[PKRU] = 0: AMD's init tracker, per the kernel threads behind catalogue E3 (510b80a6a0f1)
+   * and F7 (ae6012d72fa6); Intel keeps XINUSE[PKRU] set. Not measured here (the harness has no OSPKE).
+   */
+  pkruInitTracking: boolean;
 }
 
 export interface CpuProfile {
@@ -262,6 +268,7 @@ export function buildProfile(leaves: CpuidLeaves, meta: ProfileMeta, where = met
     x87FdpCanonical: amd,
     x87PointersZeroWithoutEs: amd && features.xsaveErPtr,
     modifiedOptimization: true,
+    pkruInitTracking: amd,
     ...meta.quirks,
   };
   const profile: CpuProfile = {

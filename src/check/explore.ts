@@ -300,6 +300,8 @@ export class Explorer {
   /** A task's next value for a component: the other of its two. */
   private nextTag(pid: number, comp: number): number {
     const i = this.idx(pid) * this.nc + this.compIndex(comp);
+    // PKRU's two values: 0 (every key enabled, its init configuration) and one of the task's own.
+    if (comp === PKRU) return this.shadow[i] === valueToken(this.k, PKRU, tagOf(pid, 1)) ? 0 : tagOf(pid, 1);
     return tagOf(pid, this.shadow[i] === valueToken(this.k, comp, tagOf(pid, 0)) ? 1 : 0);
   }
 
@@ -599,6 +601,8 @@ export class Explorer {
       const mine = who === `task t${pid}`;
       const what = `component ${comp}${comp === PKRU && seen >= 0 ? ` (PKRU 0x${pkruValue(this.k, seen).toString(16)})` : ''}`;
       if (who !== undefined && !mine) return { invariant: 'confidentiality', detail: `t${pid} returned to user mode and reads ${what} = a value written by ${who}, not its own` };
+      if (comp === PKRU && seen >= 0)
+        return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads PKRU 0x${pkruValue(this.k, seen).toString(16)}, not 0x${pkruValue(this.k, want).toString(16)} (${want === this.initTok[ci] ? 'init_pkru_value, a new program’s or a handler’s' : 'the value it last wrote'})` };
       const should = want === this.initTok[ci] ? 'init state, which it should see' : 'the value it last wrote';
       return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads ${what} = ${mine ? 'an older value of its own' : seen === this.initTok[ci] ? 'init state' : `a value nobody wrote (token ${seen})`}, not ${should}` };
     }

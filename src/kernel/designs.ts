@@ -5,6 +5,7 @@
  */
 import type { Kernel } from './kernel.js';
 import type { Cpu, FpState, MmState, Task } from './state.js';
+import type { XsaveArea } from '../arch/xsave/area.js';
 
 /** How large (AMX) XSAVE buffers are allocated and reached (seed 000's four designs). */
 export interface XbufDesign {
@@ -30,6 +31,13 @@ export interface PkruPolicy {
   readonly restoredFromBuffer: boolean;
   /** The PKRU a kernel access to user memory (copy_to_user, get_user_pages) on `cpu` uses. */
   uaccessPkru(k: Kernel, cpu: Cpu, t: Task): number;
+  /**
+   * Signal delivery (6.12+, 70044df250d0): PKRU is set to 0 (every key enabled) around the XSAVE to the
+   * frame, so the frame may go to a pkey-protected stack; afterwards the task's PKRU `pkru` is put into
+   * the frame (update_pkru_in_sigframe) so rt_sigreturn restores it. Absent: the designs of kernels
+   * before 6.12 (the frame gets the live PKRU).
+   */
+  sigframePkru?(k: Kernel, t: Task, frame: XsaveArea, pkru: number): void;
 }
 
 /** How IA32_PASID reaches the threads of an mm that ENQCMDs (seed 003). */

@@ -5,7 +5,7 @@
  * registers, with the #NM a lazy policy (CR0.TS) or XFD (AMX) raises on first use.
  */
 import { charge } from './meter.js';
-import { accessCheck, writeComponent, writeMxcsr } from '../arch/xsave/registers.js';
+import { accessCheck, writeComponent, writeMxcsr, writePkru } from '../arch/xsave/registers.js';
 import type { Fault } from '../arch/xsave/fault.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
@@ -144,7 +144,7 @@ export function userWrite(k: Kernel, t: Task, i: number, tag: number): boolean {
   const cpu = cpuOf(k, t);
   const tok = valueToken(k, i, tag);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const f = writeComponent(cpu.xs, i, tok);
+    const f = i === 9 ? writePkru(cpu.xs, tok, k.m.profile.quirks.pkruInitTracking) : writeComponent(cpu.xs, i, tok);
     if (!f) return true;
     const nm = deviceNotAvailable(k, cpu, t, f);
     if (nm === 'retry') continue;

@@ -8,7 +8,7 @@ import { charge } from './meter.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
 import { Cpu, FpState, Task } from './state.js';
-import { readU32, writeAreaU32, XSTATE_BV } from '../arch/xsave/area.js';
+import { readU32, writeAreaU32, XsaveArea, XSTATE_BV } from '../arch/xsave/area.js';
 import { storeComponent } from '../arch/xsave/component-io.js';
 import { kernelOffset } from './fpu/uabi.js';
 
@@ -46,7 +46,7 @@ export function rdpkru(k: Kernel, cpu: Cpu): number {
   return hasPkru(k) ? pkruValue(k, cpu.xs.tok[PKRU]) : cpu.pkru;
 }
 
-/** WRPKRU by the kernel: the register changes (XINUSE[9] follows the value: 0 is PKRU's init state). */
+/** WRPKRU by the kernel: the register changes (on CPUs with PKRU init tracking, 0 clears XINUSE[9]). */
 export function wrpkru(k: Kernel, cpu: Cpu, v: number): void {
   cpu.pkru = v >>> 0;
   k.st.counters.pkruWrites++;
@@ -54,8 +54,8 @@ export function wrpkru(k: Kernel, cpu: Cpu, v: number): void {
   if (!hasPkru(k)) return;
   const xs = cpu.xs;
   xs.tok[PKRU] = pkruToken(k, v);
-  if (v !== 0) xs.xinuseLo |= 1 << PKRU;
-  else xs.xinuseLo &= ~(1 << PKRU);
+  if (v === 0 && k.m.profile.quirks.pkruInitTracking) xs.xinuseLo &= ~(1 << PKRU);
+  else xs.xinuseLo |= 1 << PKRU;
   xs.xmodLo |= 1 << PKRU;
 }
 
@@ -98,4 +98,12 @@ export function setXstatePkru(k: Kernel, fps: FpState, v: number): void {
 export function pkruInitThread(k: Kernel, t: Task): void {
   t.pkru = INIT_PKRU;
   if (k.designs.pkru?.restoredFromBuffer && hasPkru(k)) setXstatePkru(k, t.fpu.fpstate, INIT_PKRU);
+}
+
+/** The PKRU slot of a (standard-format) signal frame gets value `v` (update_pkru_in_sigframe's __put_user). */
+export function writeSigframePkru(k: Kernel, frame: XsaveArea, v: number): void {
+  const off = k.m.g.stdOffset[PKRU];
+  if (off < 0 || off + 8 > frame.bytes.length) return;
+  writeAreaU32(frame, off, v >>> 0);
+  writeAreaU32(frame, off + 4, 0);
 }

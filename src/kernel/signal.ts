@@ -13,7 +13,7 @@ import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
 import { cpuInvalidateFpregsState, traceFpu, xfdUpdateState } from './fpu/core.js';
 import { Cpu, SignalFrame, Task, TIF_NEED_FPU_LOAD } from './state.js';
-import { pkruWriteDefault } from './pkru.js';
+import { hasPkru, pkruWriteDefault, rdpkru, wrpkru } from './pkru.js';
 
 export const FP_XSTATE_MAGIC1 = 0x46505853;
 export const FP_XSTATE_MAGIC2 = 0x46505845;
@@ -73,12 +73,19 @@ export function deliverSignal(k: Kernel, cpu: Cpu, t: Task, sig: number): void {
   // copy_fpstate_to_sigframe: registers live first (fpregs_lock; if TIF_NEED_FPU_LOAD, restore).
   fpregsLock(cpu);
   k.policy.makeRegistersValid(k, cpu, t); // fpregs_restore_userregs when TIF_NEED_FPU_LOAD (or the era's equivalent)
+  // 6.12+ sig_prepare_pkru(): every key enabled while the frame is written (a pkey-protected stack).
+  const pk = k.designs.pkru;
+  const withPkru = pk?.sigframePkru !== undefined && hasPkru(k) && k.cfg.useXsave;
+  const origPkru = withPkru ? rdpkru(k, cpu) : 0;
+  if (withPkru) wrpkru(k, cpu, 0);
   const xs = cpu.xs;
   const cpl = xs.cpl;
   xs.cpl = 0;
   // xsave_to_user_sigframe: the header is cleared, then XSAVE with the task's user features.
   const f = k.cfg.useXsave ? xsave(k.m, xs, area, fps.userXfeaturesLo, fps.userXfeaturesHi) : null;
   xs.cpl = cpl;
+  if (withPkru && !f) pk!.sigframePkru!(k, t, area, origPkru);
+  if (withPkru && f) wrpkru(k, cpu, origPkru); // the failed setup puts the task's PKRU back
   fpregsUnlock(cpu);
   if (f) {
     // A frame the kernel cannot write: signal setup fails and the task gets SIGSEGV (force_sigsegv).

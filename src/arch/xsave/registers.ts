@@ -38,6 +38,16 @@ export function writeComponent(s: XState, i: number, token: number): Outcome {
   return null;
 }
 
+/**
+ * WRPKRU from user mode: PKRU gets `token`'s value; with `initTracking` (AMD) a value of 0 (token 0, the
+ * init configuration) clears XINUSE[PKRU] instead of setting it.
+ */
+export function writePkru(s: XState, token: number, initTracking: boolean): Outcome {
+  const f = writeComponent(s, 9, token);
+  if (!f && token === 0 && initTracking) s.xinuseLo &= ~(1 << 9);
+  return f;
+}
+
 /** An instruction that returns component i to its init configuration and clears XINUSE[i] (VZEROUPPER for AVX, TILERELEASE for AMX). */
 export function initComponent(s: XState, i: number): Outcome {
   const f = accessCheck(s, i);

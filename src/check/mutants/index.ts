@@ -17,6 +17,8 @@ import { pkruNoStash } from './pkru-no-stash.js';
 import { gpFixupForkKeepsPasid } from './gp-fixup-fork-keeps-pasid.js';
 import { vmallocDefaultSize } from './vmalloc-default-size.js';
 import { deferredKfpuNoMxcsr } from './deferred-kfpu-no-mxcsr.js';
+import { pkruSigframeBvClear } from './pkru-sigframe-bv-clear.js';
+import { pkruXstateInitValue } from './pkru-xstate-init-value.js';
 import type { Mutant } from './types.js';
 import { InputError } from '../../arch/errors.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
@@ -37,6 +39,8 @@ export const MUTANTS: readonly Mutant[] = [
   deferredForkLiveRegs,
   pkruKthreadPrev,
   pkruNoStash,
+  pkruXstateInitValue,
+  pkruSigframeBvClear,
   gpFixupForkKeepsPasid,
   vmallocDefaultSize,
   deferredKfpuNoMxcsr,
