@@ -187,7 +187,7 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'schedule': {
       const cpu = st.cpus[ev.cpu];
       const prev = st.tasks.get(cpu.curr)!;
-      schedule(k, cpu, ev.prevState);
+      schedule(k, cpu, ev.prevState, prev);
       if (prev.run === 'zombie') releaseTask(k, prev);
       return -1;
     }
@@ -209,7 +209,7 @@ function apply(k: Kernel, ev: KEvent): number {
       const next = task(k, ev.next);
       if (!cpu || !next) return -1;
       const prev = st.tasks.get(cpu.curr)!;
-      contextSwitch(k, cpu, next, ev.prevState);
+      contextSwitch(k, cpu, next, ev.prevState, prev);
       if (prev.run === 'zombie') releaseTask(k, prev);
       return -1;
     }
