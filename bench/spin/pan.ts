@@ -17,7 +17,7 @@ import { loadProfile } from '../../src/arch/profiles/index.js';
 import { CheckConfig, Explorer, explore, MoveKind } from '../../src/check/explore.js';
 import { valueToken } from '../../src/kernel/entry.js';
 import { KERNEL_TAG } from '../../src/kernel/kfpu.js';
-import { cloneArea, readU32, XSTATE_BV, XsaveArea } from '../../src/arch/xsave/area.js';
+import { cloneArea, forgetAllSlots, readU32, XSTATE_BV, XsaveArea } from '../../src/arch/xsave/area.js';
 import { loadComponent } from '../../src/arch/xsave/component-io.js';
 import { deferred } from '../../src/policies/fpu/deferred.js';
 
@@ -187,7 +187,7 @@ export function projectedStates(c: SpinCase): string[] {
   }
   const slots = (a: XsaveArea): number[] => {
     const copy = cloneArea(a);
-    copy.slotOff.fill(-1);
+    forgetAllSlots(copy);
     const bv = readU32(a.bytes, XSTATE_BV);
     return [(bv >>> 1) & 1, (bv >>> 2) & 1, tok(loadComponent(k.m, copy, 1, 160)), avx(loadComponent(k.m, copy, 2, 576))];
   };

@@ -9,7 +9,7 @@ import { accessCheck, writeComponent, writeMxcsr, writePkru } from '../arch/xsav
 import type { Fault } from '../arch/xsave/fault.js';
 import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
-import { emit, TOKEN_CACHE_BITS, violation } from './kernel.js';
+import { emit, TOKEN_CACHE_SIZE, violation } from './kernel.js';
 import { Cpu, Task } from './state.js';
 import { deliverSignal } from './signal.js';
 import { handleXfdEvent } from './fpu/dynamic.js';
@@ -62,11 +62,12 @@ export function returnToUser(k: Kernel, t: Task): void {
  * x87 image for i = 0), interned once. Tags name who wrote what (the checker's oracle compares them).
  */
 export function valueToken(k: Kernel, i: number, tag: number): number {
-  // A direct-mapped cache in front of the per-component maps (the simulator's hot path).
-  // The component is mixed in before the multiply, so a tag's values of different components do not
-  // share a slot (they are usually written together).
+  // A direct-mapped cache in front of the per-component maps (the simulator's hot path). Simulated
+  // tags are (pid << 8) | n with a small n: each pid gets 32 consecutive slots, n and the component
+  // pick one of them, so the values of TOKEN_CACHE_SIZE / 32 consecutive pids never evict each other
+  // (a hashed index lost about a third of them to collisions, and each miss cost a Map lookup).
   const c = k.tokenCache;
-  const slot = 3 * (Math.imul(tag ^ (tag >>> 13) ^ (i << 26), 0x9e3779b1) >>> (32 - TOKEN_CACHE_BITS));
+  const slot = 3 * ((((tag >>> 8) << 5) ^ ((tag & 0xff) << 2) ^ i) & (TOKEN_CACHE_SIZE - 1));
   if (c[slot] === tag && c[slot + 1] === i) return c[slot + 2];
   const memo = k.tokens[i];
   let t = memo.get(tag);
@@ -80,14 +81,19 @@ export function valueToken(k: Kernel, i: number, tag: number): number {
   return t;
 }
 
+let tokenScratch = new Uint8Array(256);
+
 /** The token of a value not made before (valueToken memoizes it). */
 function newValueToken(k: Kernel, i: number, tag: number): number {
   const size = k.m.pool.images[i][0].length;
-  const b = new Uint8Array(size);
   if (i === 9) {
     // PKRU: the 32-bit value, then 4 reserved bytes that read as zero.
     return pkruToken(k, tag);
   }
+  // The image is built in a reused buffer (intern copies what it keeps): a run makes thousands.
+  if (tokenScratch.length < size) tokenScratch = new Uint8Array(size);
+  const b = tokenScratch;
+  b.fill(0, 0, size);
   if (i === k.m.tilecfg) {
     // A configuration LDTILECFG accepts (palette 1: 8 tiles of up to 16 rows x 64 bytes); the tag picks
     // start_row and the row counts, which a valid configuration keeps byte for byte.

@@ -58,8 +58,8 @@ export interface KernelOptions {
   meter?: Meter;
 }
 
-/** Entries of the direct-mapped token cache (a power of two: 512 tasks × 7 values × 2 components fit). */
-export const TOKEN_CACHE_BITS = 14;
+/** Entries of the direct-mapped token cache (a power of two: 32 per pid, 1024 consecutive pids fit). */
+export const TOKEN_CACHE_BITS = 15;
 export const TOKEN_CACHE_SIZE = 1 << TOKEN_CACHE_BITS;
 
 export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: KernelOptions): Kernel {

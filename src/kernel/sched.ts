@@ -51,8 +51,7 @@ function runStateFor(s: PrevState): RunState {
  * context_switch(prev → next) on `cpu`: the sched_switch tracepoint, then __switch_to with the FPU
  * policy's switchOut (in prev's context) and switchIn (in next's).
  */
-export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevState): void {
-  const prev = k.st.tasks.get(cpu.curr)!;
+export function contextSwitch(k: Kernel, cpu: Cpu, next: Task, prevState: PrevState, prev: Task = k.st.tasks.get(cpu.curr)!): void {
   const pp = prev.pid < 0 ? 0 : prev.pid;
   const np = next.pid < 0 ? 0 : next.pid;
   if (k.out) {
@@ -103,9 +102,11 @@ export function pickNext(k: Kernel, cpu: Cpu): Task {
   return k.st.tasks.get(cpu.idle)!;
 }
 
-/** schedule() on `cpu` with the current task leaving in `prevState`. Returns false when nothing changed. */
-export function schedule(k: Kernel, cpu: Cpu, prevState: PrevState): boolean {
-  const prev = k.st.tasks.get(cpu.curr)!;
+/**
+ * schedule() on `cpu` with the current task leaving in `prevState`. Returns false when nothing changed.
+ * `prev` is cpu.curr's task (callers that have it pass it: one lookup less per switch).
+ */
+export function schedule(k: Kernel, cpu: Cpu, prevState: PrevState, prev: Task = k.st.tasks.get(cpu.curr)!): boolean {
   const runnableAgain = prevState === 'R' || prevState === 'R+';
   if (runnableAgain && prev.kind !== 'idle' && !cpu.rq.includes(prev.pid)) cpu.rq.push(prev.pid);
   const next = pickNext(k, cpu);
@@ -113,7 +114,7 @@ export function schedule(k: Kernel, cpu: Cpu, prevState: PrevState): boolean {
     removeFromRq(cpu.rq, prev.pid);
     return false;
   }
-  contextSwitch(k, cpu, next, prev.kind === 'idle' ? 'R' : prevState);
+  contextSwitch(k, cpu, next, prev.kind === 'idle' ? 'R' : prevState, prev);
   return true;
 }
 

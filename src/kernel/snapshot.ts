@@ -69,9 +69,7 @@ function cloneAreaWith(a: XsaveArea, c: Copier): XsaveArea {
   return {
     address: a.address,
     bytes: c.u8(a.bytes),
-    slotOff: c.i32(a.slotOff),
-    slotTok: c.i32(a.slotTok),
-    slotLen: c.i32(a.slotLen),
+    slots: c.i32(a.slots),
     slotLiveLo: a.slotLiveLo,
     slotLiveHi: a.slotLiveHi,
     memo: a.memo,
@@ -756,9 +754,7 @@ export class StateStore {
       let m = a.memo;
       if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
       a.bytes = m.bytes;
-      a.slotOff = this.keep(a.slotOff);
-      a.slotTok = this.keep(a.slotTok);
-      a.slotLen = this.keep(a.slotLen);
+      a.slots = this.keep(a.slots);
     }
     for (const c of st.cpus) c.xs.tok = this.keep(c.xs.tok);
     areas.length = 0;

@@ -19,6 +19,7 @@ import { pkruInitThread, uaccessPkru } from './pkru.js';
 import { enqcmd, pasidBind, pasidChange } from './pasid.js';
 import { guestRead, guestWrite, kvmEnterGuest, kvmEnterRun, kvmExitGuest, kvmLeaveRun } from './kvm.js';
 import { newTask } from './task.js';
+import { forgetAllSlots } from '../arch/xsave/area.js';
 import { TaskKind } from './state.js';
 
 export type KEvent =
@@ -186,7 +187,7 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'schedule': {
       const cpu = st.cpus[ev.cpu];
       const prev = st.tasks.get(cpu.curr)!;
-      schedule(k, cpu, ev.prevState);
+      schedule(k, cpu, ev.prevState, prev);
       if (prev.run === 'zombie') releaseTask(k, prev);
       return -1;
     }
@@ -208,7 +209,7 @@ function apply(k: Kernel, ev: KEvent): number {
       const next = task(k, ev.next);
       if (!cpu || !next) return -1;
       const prev = st.tasks.get(cpu.curr)!;
-      contextSwitch(k, cpu, next, ev.prevState);
+      contextSwitch(k, cpu, next, ev.prevState, prev);
       if (prev.run === 'zombie') releaseTask(k, prev);
       return -1;
     }
@@ -268,9 +269,7 @@ function apply(k: Kernel, ev: KEvent): number {
       const f = t?.frames[t.frames.length - 1];
       if (!t || !f) return -1;
       for (let j = 0; j < ev.bytes.length; j++) if (ev.offset + j < f.area.bytes.length) f.area.bytes[ev.offset + j] = ev.bytes[j] & 0xff;
-      f.area.slotLiveLo = 0;
-      f.area.slotLiveHi = 0;
-      f.area.slotOff.fill(-1);
+      forgetAllSlots(f.area);
       return -1;
     }
     case 'deliver': {

@@ -10,12 +10,14 @@ export interface XsaveArea {
   /** Linear address of byte 0. */
   address: number;
   bytes: Uint8Array;
-  /** slotOff[i]: offset where the bytes of component i hold token slotTok[i]; -1 when unknown. */
-  slotOff: Int32Array;
-  slotTok: Int32Array;
-  /** slotLen[i]: bytes the slot covers (for overlap checks). */
-  slotLen: Int32Array;
-  /** Bit i set when slotOff[i] >= 0 (so overlap checks visit only live slots). */
+  /**
+   * The slot cache, interleaved (one small array, so a save or restore touches one or two cache lines
+   * of it): slots[SLOT_OFF + 3i] is the offset where the bytes of component i hold token
+   * slots[SLOT_TOK + 3i], -1 when unknown; slots[SLOT_LEN + 3i] the bytes that slot covers (for
+   * overlap checks).
+   */
+  slots: Int32Array;
+  /** Bit i set when the offset of slot i is >= 0 (so overlap checks visit only live slots). */
   slotLiveLo: number;
   slotLiveHi: number;
   /**
@@ -33,13 +35,21 @@ export interface AreaImage {
   readonly h2: number;
 }
 
+export const SLOT_OFF = 0;
+export const SLOT_TOK = 1;
+export const SLOT_LEN = 2;
+/** Entries per component in `slots`. */
+export const SLOT_STRIDE = 3;
+
+function newSlots(): Int32Array {
+  return new Int32Array(64 * SLOT_STRIDE).fill(-1);
+}
+
 export function createArea(address: number, size: number, fill = 0): XsaveArea {
   return {
     address,
     bytes: new Uint8Array(size).fill(fill),
-    slotOff: new Int32Array(64).fill(-1),
-    slotTok: new Int32Array(64),
-    slotLen: new Int32Array(64),
+    slots: newSlots(),
     slotLiveLo: 0,
     slotLiveHi: 0,
     memo: undefined,
@@ -53,12 +63,20 @@ export function areaFromBytes(address: number, bytes: Uint8Array): XsaveArea {
 }
 
 export function cloneArea(a: XsaveArea): XsaveArea {
-  return { ...a, bytes: a.bytes.slice(), slotOff: a.slotOff.slice(), slotTok: a.slotTok.slice(), slotLen: a.slotLen.slice() };
+  return { ...a, bytes: a.bytes.slice(), slots: a.slots.slice() };
+}
+
+/** Forget every slot (the bytes were replaced wholesale). */
+export function forgetAllSlots(a: XsaveArea): void {
+  a.slotLiveLo = 0;
+  a.slotLiveHi = 0;
+  a.slots.fill(-1);
 }
 
 /** Forget every slot overlapping [off, off+len) except `keep`. */
 export function dropSlots(a: XsaveArea, off: number, len: number, keep = -1): void {
   const end = off + len;
+  const sl = a.slots;
   for (let half = 0; half < 2; half++) {
     let live = half === 0 ? a.slotLiveLo : a.slotLiveHi;
     while (live !== 0) {
@@ -66,23 +84,25 @@ export function dropSlots(a: XsaveArea, off: number, len: number, keep = -1): vo
       live ^= bit;
       const i = 31 - Math.clz32(bit) + 32 * half;
       if (i === keep) continue;
-      const o = a.slotOff[i];
-      if (o < end && off < o + a.slotLen[i]) forgetSlot(a, i);
+      const o = sl[SLOT_STRIDE * i + SLOT_OFF];
+      if (o < end && off < o + sl[SLOT_STRIDE * i + SLOT_LEN]) forgetSlot(a, i);
     }
   }
 }
 
 /** Component i's bytes in the area now hold token t (written or verified by the codec). */
 export function setSlot(a: XsaveArea, i: number, off: number, t: number, len: number): void {
-  a.slotOff[i] = off;
-  a.slotTok[i] = t;
-  a.slotLen[i] = len;
+  const sl = a.slots;
+  const b = SLOT_STRIDE * i;
+  sl[b + SLOT_OFF] = off;
+  sl[b + SLOT_TOK] = t;
+  sl[b + SLOT_LEN] = len;
   if (i < 32) a.slotLiveLo |= 1 << i;
   else a.slotLiveHi |= 1 << (i - 32);
 }
 
 export function forgetSlot(a: XsaveArea, i: number): void {
-  a.slotOff[i] = -1;
+  a.slots[SLOT_STRIDE * i + SLOT_OFF] = -1;
   if (i < 32) a.slotLiveLo &= ~(1 << i);
   else a.slotLiveHi &= ~(1 << (i - 32));
 }
@@ -95,6 +115,11 @@ export function writeAreaBytes(a: XsaveArea, off: number, src: Uint8Array): void
 
 export function readU32(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+/** The same bits as readU32, as a signed 32-bit integer (a small integer to V8, never a heap number). */
+export function readI32(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
 }
 
 export function writeU32(b: Uint8Array, o: number, v: number): void {

@@ -2,13 +2,14 @@
  * Moving one component's value between the register file (a token) and an XSAVE area (bytes),
  * through the area's slot cache.
  */
-import { dropSlots, setSlot, XsaveArea } from './area.js';
+import { dropSlots, setSlot, SLOT_OFF, SLOT_STRIDE, SLOT_TOK, XsaveArea } from './area.js';
 import { XMachine } from './machine.js';
 import { intern, normalizeLoaded } from './values.js';
 
 /** Write token `t` of component i at offset `off` (x87 skips bytes 24..31, which hold MXCSR). */
 export function storeComponent(m: XMachine, a: XsaveArea, i: number, t: number, off: number): void {
-  if (a.slotOff[i] === off && a.slotTok[i] === t) return; // the bytes already hold exactly this value
+  const sl = a.slots;
+  if (sl[SLOT_STRIDE * i + SLOT_OFF] === off && sl[SLOT_STRIDE * i + SLOT_TOK] === t) return; // the bytes already hold exactly this value
   const img = m.pool.images[i][t];
   const b = a.bytes;
   if (i === 0) {
@@ -23,7 +24,8 @@ export function storeComponent(m: XMachine, a: XsaveArea, i: number, t: number, 
 
 /** Token for the value component i would hold after loading the bytes at `off`. */
 export function loadComponent(m: XMachine, a: XsaveArea, i: number, off: number): number {
-  if (a.slotOff[i] === off) return a.slotTok[i];
+  const sl = a.slots;
+  if (sl[SLOT_STRIDE * i + SLOT_OFF] === off) return sl[SLOT_STRIDE * i + SLOT_TOK];
   const size = m.pool.images[i][0].length;
   const changed = normalizeLoaded(i, a.bytes, off, m.scratch, size, m.load);
   const t = intern(m.pool, i, m.scratch, 0);

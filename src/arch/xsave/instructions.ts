@@ -6,7 +6,7 @@
  * Only the 64-bit forms (REX.W: XSAVE64, FXSAVE64, ...) are modeled: x87 FIP/FDP are 64-bit offsets
  * (the form Linux x86-64 uses).
  */
-import { readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea, MXCSR_OFF, MXCSR_MASK_OFF } from './area.js';
+import { readI32, readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea, MXCSR_OFF, MXCSR_MASK_OFF } from './area.js';
 import { loadComponent, storeComponent } from './component-io.js';
 import { fault, Outcome } from './fault.js';
 import { CompactedOffsets, XMachine } from './machine.js';
@@ -119,7 +119,7 @@ function trackingMatches(m: XMachine, s: XState, a: XsaveArea, xcLo: number, xcH
     s.trkVmx === s.vmxNonRoot &&
     s.trkAddr === a.address &&
     s.trkXcompLo === xcLo &&
-    s.trkXcompHi === xcHi
+    s.trkXcompHi === xcHi >>> 0
   );
 }
 
@@ -189,7 +189,8 @@ function saveCompacted(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
   let bvLo = (inuseLo(s) & rLo) >>> 0;
   const bvHi = (inuseHi(s) & rHi) >>> 0;
   if ((rLo & 2) !== 0 && s.mxcsr !== MXCSR_INIT) bvLo = (bvLo | 2) >>> 0;
-  const xcHi = (rHi | BIT63) >>> 0;
+  // XCOMP_BV[63:32] as a signed 32-bit integer (same bits): kept small, it is never boxed.
+  const xcHi = rHi | BIT63;
   const skipUnmodified = sup && trackingMatches(m, s, a, rLo, xcHi);
   let skipped = false;
   let written = 0;
@@ -233,7 +234,9 @@ export function xsaves(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: n
 }
 
 function nonZero(b: Uint8Array, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (b[k] !== 0) return true;
+  let k = from;
+  for (; k + 4 <= to; k += 4) if ((b[k] | b[k + 1] | b[k + 2] | b[k + 3]) !== 0) return true;
+  for (; k < to; k++) if (b[k] !== 0) return true;
   return false;
 }
 
@@ -284,7 +287,7 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
   const bvLo = readU32(b, XSTATE_BV);
   const bvHi = readU32(b, XSTATE_BV + 4);
   const xcLo = readU32(b, XCOMP_BV);
-  const xcHi = readU32(b, XCOMP_BV + 4);
+  const xcHi = readI32(b, XCOMP_BV + 4); // signed (bit 63 set when compacted): never boxed
   const compacted = (xcHi & BIT63) !== 0;
   const enLo = sup ? s.xcr0Lo | s.xssLo : s.xcr0Lo;
   const enHi = sup ? s.xcr0Hi | s.xssHi : s.xcr0Hi;
@@ -362,7 +365,7 @@ function restoreChecked(m: XMachine, s: XState, a: XsaveArea, eax: number, edx: 
   s.trkVmx = s.vmxNonRoot;
   s.trkAddr = a.address;
   s.trkXcompLo = compacted ? xcLo : 0;
-  s.trkXcompHi = compacted ? xcHi : 0;
+  s.trkXcompHi = compacted ? xcHi >>> 0 : 0;
   return null;
 }
 

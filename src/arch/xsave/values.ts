@@ -114,7 +114,7 @@ function sharedImage(pool: ValuePool, bytes: Uint8Array, off: number, size: numb
     }
     img = new Uint8Array(pool.arena, pool.arenaUsed, size);
     pool.arenaUsed += (size + 63) & ~63;
-    img.set(bytes.subarray(off, off + size));
+    for (let k = 0; k < size; k++) img[k] = bytes[off + k]; // (a subarray per image is slower)
   }
   same.push(img);
   return img;

@@ -4,7 +4,7 @@
  * Each emits the tracepoint Linux emits at that point.
  */
 import { charge } from '../meter.js';
-import { readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea } from '../../arch/xsave/area.js';
+import { forgetAllSlots, readU32, writeU32, XCOMP_BV, XSTATE_BV, XsaveArea } from '../../arch/xsave/area.js';
 import { fxrstor, fxsave, xrstor, xrstors, xsave, xsavec, xsaveopt, xsaves } from '../../arch/xsave/instructions.js';
 import { Outcome } from '../../arch/xsave/fault.js';
 import { MXCSR_INIT } from '../../arch/xsave/values.js';
@@ -189,7 +189,5 @@ export function initFpstateImage(k: Pick<Kernel, 'cfg' | 'm'>, fps: FpState): vo
     writeU32(b, XCOMP_BV, fps.xfeaturesLo);
     writeU32(b, XCOMP_BV + 4, (fps.xfeaturesHi | 0x8000_0000) >>> 0);
   }
-  fps.area.slotLiveLo = 0;
-  fps.area.slotLiveHi = 0;
-  fps.area.slotOff.fill(-1);
+  forgetAllSlots(fps.area);
 }

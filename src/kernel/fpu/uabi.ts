@@ -14,7 +14,7 @@
 import { COMPONENTS, PKRU } from '../../arch/components.js';
 import { compactedOffset, compactedSize } from '../../arch/layout.js';
 import { BIT63_HI, maskHas } from '../../arch/mask.js';
-import { MXCSR_MASK_OFF, MXCSR_OFF, readU32, writeU32, XCOMP_BV, XSTATE_BV } from '../../arch/xsave/area.js';
+import { forgetAllSlots, MXCSR_MASK_OFF, MXCSR_OFF, readU32, writeU32, XCOMP_BV, XSTATE_BV } from '../../arch/xsave/area.js';
 import type { Kernel } from '../kernel.js';
 import type { FpState, Task } from '../state.js';
 import { atLeast, hasChange } from './kernel-version.js';
@@ -74,9 +74,7 @@ function hexMask(lo: number, hi: number): string {
 
 /** After bytes of an area changed outside the XSAVE family: no slot of the cache may be trusted. */
 function dropAllSlots(fps: FpState): void {
-  fps.area.slotLiveLo = 0;
-  fps.area.slotLiveHi = 0;
-  fps.area.slotOff.fill(-1);
+  forgetAllSlots(fps.area);
 }
 
 /** Standard-format offset and size of a user component in the UABI image (FP and SSE in the legacy region). */
