@@ -341,6 +341,8 @@ class Encoder {
   ns = 0;
   private readonly pids: number[] = [];
   private readonly ids: number[] = [];
+  /** With a table: the areas the last `encode` covered (each one's memo then holds its bytes). */
+  readonly checked: XsaveArea[] = [];
 
   /** With a table, areas whose memo is stale get an interned image as their memo; without, they are only hashed. */
   constructor(private readonly images: ImageTable | null) {}
@@ -374,6 +376,7 @@ class Encoder {
   }
 
   private area(a: XsaveArea): void {
+    if (this.images) this.checked.push(a);
     this.put(a.address);
     this.put(a.bytes.length);
     const m = a.memo;
@@ -528,6 +531,7 @@ class Encoder {
   encode(st: KState, withTime: boolean): void {
     this.n = 0;
     this.ns = 0;
+    this.checked.length = 0;
     if (withTime) this.put(st.now);
     this.put(st.entropyBuf);
     this.put(st.cpus.length);
@@ -660,6 +664,73 @@ class WordTable {
 }
 
 /**
+ * Distinct Int32Arrays by content, each stored once as a view into append-only chunks (`new
+ * Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). Stored arrays are
+ * never written again.
+ */
+class ArrayTable {
+  private stored: Int32Array[] = [];
+  private hash = new Int32Array(256);
+  private slots = new Int32Array(512);
+  private chunk = new ArrayBuffer(1 << 18);
+  private chunkUsed = 0;
+
+  intern(src: Int32Array): Int32Array {
+    const n = src.length;
+    let h = 0x3c6ef372 ^ n;
+    for (let i = 0; i < n; i++) {
+      let k = Math.imul(src[i], 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h = fmix(h);
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e === 0) break;
+      const id = e - 1;
+      if (this.hash[id] !== h) continue;
+      const b = this.stored[id];
+      if (b === src) return b;
+      if (b.length !== n) continue;
+      let i = 0;
+      while (i < n && b[i] === src[i]) i++;
+      if (i === n) return b;
+    }
+    const bytes = n * 4;
+    if (this.chunkUsed + bytes > this.chunk.byteLength) {
+      this.chunk = new ArrayBuffer(Math.max(1 << 18, bytes));
+      this.chunkUsed = 0;
+    }
+    const v = new Int32Array(this.chunk, this.chunkUsed, n);
+    v.set(src);
+    this.chunkUsed += bytes;
+    const id = this.stored.length;
+    this.stored.push(v);
+    if (id === this.hash.length) {
+      const b = new Int32Array(id * 2);
+      b.set(this.hash);
+      this.hash = b;
+    }
+    this.hash[id] = h;
+    if (this.stored.length * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let j = 0; j < this.stored.length; j++) this.place(this.hash[j], j);
+    } else this.place(h, id);
+    return v;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = id + 1;
+  }
+}
+
+/**
  * The checker's states: stored ("frozen") with their area bytes as shared immutable images and their
  * slot caches and register tokens packed into one array per state; copied back ("thawed") into scratch
  * memory to run a move; told apart exactly (`visit`), by interning each CPU's and each task's
@@ -696,6 +767,7 @@ export class StateStore {
   visit(st: KState, extra: readonly (Int32Array | Uint8Array)[]): boolean {
     const e = this.enc;
     e.encode(st, false);
+    this.encoded = st;
     const w = e.w;
     let len = e.n + e.ns;
     for (const x of extra) len += x.length;
@@ -716,23 +788,11 @@ export class StateStore {
     return this.seen.added;
   }
 
-  /** Stored slot caches and tokens: views into append-only chunks (a chunk goes when its states do). */
-  private chunk = new ArrayBuffer(1 << 20);
-  private chunkUsed = 0;
+  /** Stored slot caches and tokens, each distinct content once (most states share them). */
+  private readonly arrays = new ArrayTable();
   private readonly areas: XsaveArea[] = [];
-
-  /** A stored copy of `src` (`new Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). */
-  private keep(src: Int32Array): Int32Array {
-    const bytes = src.length * 4;
-    if (this.chunkUsed + bytes > this.chunk.byteLength) {
-      this.chunk = new ArrayBuffer(Math.max(1 << 20, bytes));
-      this.chunkUsed = 0;
-    }
-    const v = new Int32Array(this.chunk, this.chunkUsed, src.length);
-    v.set(src);
-    this.chunkUsed += bytes;
-    return v;
-  }
+  /** The state `visit` last encoded: its areas' memos are its current images until it moves again. */
+  private encoded: KState | null = null;
 
   private addArea(a: XsaveArea): void {
     if (!this.areas.includes(a)) this.areas.push(a);
@@ -752,15 +812,20 @@ export class StateStore {
     }
     for (const a of st.xbuf.percpu) if (a) this.addArea(a);
     for (const f of st.xbuf.cache) this.addArea(f.area);
+    // Areas the encoding of `st` by `visit` just covered need no second comparison.
+    const fresh = this.encoded === st;
+    const checked = this.enc.checked;
+    this.encoded = null;
+    const keep = this.arrays;
     for (const a of areas) {
       let m = a.memo;
-      if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
+      if (m === undefined || (!(fresh && checked.includes(a)) && !sameBytes(m.bytes, a.bytes))) m = a.memo = this.images.intern(a.bytes);
       a.bytes = m.bytes;
-      a.slotOff = this.keep(a.slotOff);
-      a.slotTok = this.keep(a.slotTok);
-      a.slotLen = this.keep(a.slotLen);
+      a.slotOff = keep.intern(a.slotOff);
+      a.slotTok = keep.intern(a.slotTok);
+      a.slotLen = keep.intern(a.slotLen);
     }
-    for (const c of st.cpus) c.xs.tok = this.keep(c.xs.tok);
+    for (const c of st.cpus) c.xs.tok = keep.intern(c.xs.tok);
     areas.length = 0;
   }
 
@@ -771,6 +836,7 @@ export class StateStore {
    * until the next `thaw`, which reuses the arena: drop it or `freeze` it before then.
    */
   thaw(st: KState): KState {
+    this.encoded = null;
     this.arena.reset();
     return cloneWith(st, this.arena);
   }
