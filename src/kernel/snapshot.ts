@@ -370,7 +370,17 @@ class Encoder {
     this.segKind[this.ns++] = kind;
   }
 
+  /** Strings as one number each (their order of first appearance): for `StateStore.visit`'s own tables only. */
+  private compact = false;
+  private readonly strIds = new Map<string, number>();
+
   private str(s: string): void {
+    if (this.compact) {
+      let id = this.strIds.get(s);
+      if (id === undefined) this.strIds.set(s, (id = this.strIds.size));
+      this.put(id);
+      return;
+    }
     this.put(s.length);
     for (let i = 0; i < s.length; i++) this.put(s.charCodeAt(i));
   }
@@ -528,7 +538,9 @@ class Encoder {
     return out;
   }
 
-  encode(st: KState, withTime: boolean): void {
+  /** With `compact`, strings are numbered (not hashState's encoding, and not comparable across encoders). */
+  encode(st: KState, withTime: boolean, compact = false): void {
+    this.compact = compact;
     this.n = 0;
     this.ns = 0;
     this.checked.length = 0;
@@ -650,6 +662,16 @@ class WordTable {
     return id;
   }
 
+  /** Whether number `id` is w[from, to). */
+  holds(id: number, w: Int32Array, from: number, to: number): boolean {
+    if (id >= this.size || this.len[id] !== to - from) return false;
+    const arena = this.arena;
+    const o = this.off[id] - from;
+    let i = from;
+    while (i < to && arena[o + i] === w[i]) i++;
+    return i === to;
+  }
+
   private place(h: number, id: number): void {
     const mask = this.slots.length - 1;
     let s = h & mask;
@@ -744,6 +766,14 @@ export class StateStore {
   private readonly seen = new WordTable();
   private top = new Int32Array(256);
 
+  /** The numbers of the CPUs and tasks `visit` last saw, in order (each `number << 1 | kind`). */
+  private segs = new Int32Array(16);
+  private nsegs = 0;
+  /** Those of each stored state, and of the one the working copy came from. */
+  private readonly segsOf = new WeakMap<KState, Int32Array>();
+  private parent: Int32Array | null = null;
+  private thawed: KState | null = null;
+
   /** Distinct states visited. */
   get size(): number {
     return this.seen.size;
@@ -766,7 +796,7 @@ export class StateStore {
    */
   visit(st: KState, extra: readonly (Int32Array | Uint8Array)[]): boolean {
     const e = this.enc;
-    e.encode(st, false);
+    e.encode(st, false, true);
     this.encoded = st;
     const w = e.w;
     let len = e.n + e.ns;
@@ -775,13 +805,24 @@ export class StateStore {
     const top = this.top;
     let n = 0;
     let prev = 0;
+    // Most CPUs and tasks are as they were in the state the move started from: try its numbers first.
+    const p = this.parent;
+    if (this.segs.length < e.ns) this.segs = new Int32Array(e.ns * 2);
+    const segs = this.segs;
     for (let s = 0; s < e.ns; s++) {
       const from = e.segFrom[s];
       const to = e.segTo[s];
       while (prev < from) top[n++] = w[prev++];
-      top[n++] = (e.segKind[s] === 0 ? this.cpus : this.tasks).intern(w, from, to);
+      const kind = e.segKind[s];
+      const table = kind === 0 ? this.cpus : this.tasks;
+      let id: number;
+      if (p !== null && s < p.length && (p[s] & 1) === kind && table.holds(p[s] >>> 1, w, from, to)) id = p[s] >>> 1;
+      else id = table.intern(w, from, to);
+      segs[s] = (id << 1) | kind;
+      top[n++] = id;
       prev = to;
     }
+    this.nsegs = e.ns;
     while (prev < e.n) top[n++] = w[prev++];
     for (const x of extra) for (let i = 0; i < x.length; i++) top[n++] = x[i];
     this.seen.intern(top, 0, n);
@@ -815,6 +856,7 @@ export class StateStore {
     // Areas the encoding of `st` by `visit` just covered need no second comparison.
     const fresh = this.encoded === st;
     const checked = this.enc.checked;
+    if (fresh) this.segsOf.set(st, this.segs.slice(0, this.nsegs));
     this.encoded = null;
     const keep = this.arrays;
     for (const a of areas) {
@@ -837,6 +879,10 @@ export class StateStore {
    */
   thaw(st: KState): KState {
     this.encoded = null;
+    if (this.thawed !== st) {
+      this.thawed = st;
+      this.parent = this.segsOf.get(st) ?? null;
+    }
     this.arena.reset();
     return cloneWith(st, this.arena);
   }
