@@ -685,6 +685,110 @@ class WordTable {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Equality of stored records, for sharing them between stored states. Only after `StateStore.freeze`
+// has interned their arrays (images and arrays are then canonical: equal contents, same object).
+// Each list of fields must name every field: a field added to state.ts fails to compile here.
+
+type Covers<T, Listed extends keyof T> = [Exclude<keyof T, Listed>] extends [never] ? true : never;
+const covered = <T extends true>(x: T): T => x;
+
+covered<Covers<XsaveArea, 'address' | 'bytes' | 'slotOff' | 'slotTok' | 'slotLen' | 'slotLiveLo' | 'slotLiveHi' | 'memo'>>(true);
+function sameFrozenArea(a: XsaveArea, b: XsaveArea): boolean {
+  return a === b || (a.address === b.address && a.bytes === b.bytes && a.slotOff === b.slotOff && a.slotTok === b.slotTok && a.slotLen === b.slotLen && a.slotLiveLo === b.slotLiveLo && a.slotLiveHi === b.slotLiveHi && a.memo === b.memo);
+}
+
+covered<Covers<FpState, 'id' | 'area' | 'size' | 'userSize' | 'xfeaturesLo' | 'xfeaturesHi' | 'userXfeaturesLo' | 'userXfeaturesHi' | 'xfdLo' | 'xfdHi' | 'isValloc' | 'isGuest'>>(true);
+function sameFpstate(a: FpState, b: FpState): boolean {
+  return (
+    a.id === b.id &&
+    a.size === b.size &&
+    a.userSize === b.userSize &&
+    a.xfeaturesLo === b.xfeaturesLo &&
+    a.xfeaturesHi === b.xfeaturesHi &&
+    a.userXfeaturesLo === b.userXfeaturesLo &&
+    a.userXfeaturesHi === b.userXfeaturesHi &&
+    a.xfdLo === b.xfdLo &&
+    a.xfdHi === b.xfdHi &&
+    a.isValloc === b.isValloc &&
+    a.isGuest === b.isGuest &&
+    sameFrozenArea(a.area, b.area)
+  );
+}
+
+function sameNums(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** 0 `f` is `fpu`'s embedded fpstate, 1 its active one (not embedded), 2 null, 3 another. */
+function fpstateRole(fpu: Fpu, f: FpState | null): number {
+  return f === fpu.embedded ? 0 : f === fpu.fpstate ? 1 : f === null ? 2 : 3;
+}
+
+covered<Covers<Fpu, 'id' | 'lastCpu' | 'fpstate' | 'embedded' | 'taskFpstate' | 'permLo' | 'permHi' | 'guestPermLo' | 'guestPermHi' | 'fpstateActive' | 'fpregsActive' | 'counter'>>(true);
+function sameFpu(a: Fpu, b: Fpu): boolean {
+  if (a.id !== b.id || a.lastCpu !== b.lastCpu || a.permLo !== b.permLo || a.permHi !== b.permHi || a.guestPermLo !== b.guestPermLo || a.guestPermHi !== b.guestPermHi) return false;
+  if (a.fpstateActive !== b.fpstateActive || a.fpregsActive !== b.fpregsActive || a.counter !== b.counter) return false;
+  if (!sameFpstate(a.embedded, b.embedded)) return false;
+  const ra = fpstateRole(a, a.fpstate);
+  if (ra !== fpstateRole(b, b.fpstate) || (ra !== 0 && !sameFpstate(a.fpstate, b.fpstate))) return false;
+  const ta = fpstateRole(a, a.taskFpstate);
+  if (ta !== fpstateRole(b, b.taskFpstate)) return false;
+  return ta !== 3 || sameFpstate(a.taskFpstate!, b.taskFpstate!);
+}
+
+type Vcpu = NonNullable<Task['vcpu']>;
+covered<Covers<Vcpu, 'fpstate' | 'inRun' | 'inGuest' | 'loaded'>>(true);
+covered<Covers<SignalFrame, 'sig' | 'area'>>(true);
+covered<
+  Covers<
+    Task,
+    | 'pid'
+    | 'tgid'
+    | 'comm'
+    | 'kind'
+    | 'run'
+    | 'cpu'
+    | 'inUser'
+    | 'tif'
+    | 'fpu'
+    | 'pkru'
+    | 'mm'
+    | 'parent'
+    | 'slice'
+    | 'runtime'
+    | 'pending'
+    | 'frames'
+    | 'traced'
+    | 'nmCount'
+    | 'altstackSize'
+    | 'pasidActivated'
+    | 'vcpu'
+    | 'saves'
+    | 'restores'
+    | 'switches'
+  >
+>(true);
+/** Whether two frozen tasks are equal in every field (statistics and slot caches included). */
+function sameFrozenTask(a: Task, b: Task): boolean {
+  if (a.pid !== b.pid || a.tgid !== b.tgid || a.comm !== b.comm || a.kind !== b.kind || a.run !== b.run || a.cpu !== b.cpu || a.inUser !== b.inUser || a.tif !== b.tif) return false;
+  if (a.pkru !== b.pkru || a.mm !== b.mm || a.parent !== b.parent || a.slice !== b.slice || a.runtime !== b.runtime || a.traced !== b.traced || a.nmCount !== b.nmCount) return false;
+  if (a.altstackSize !== b.altstackSize || a.pasidActivated !== b.pasidActivated || a.saves !== b.saves || a.restores !== b.restores || a.switches !== b.switches) return false;
+  if (!sameNums(a.pending, b.pending) || a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i].sig !== b.frames[i].sig || !sameFrozenArea(a.frames[i].area, b.frames[i].area)) return false;
+  if (!sameFpu(a.fpu, b.fpu)) return false;
+  const va = a.vcpu;
+  const vb = b.vcpu;
+  if (va === null || vb === null) return va === vb;
+  if (va.inRun !== vb.inRun || va.inGuest !== vb.inGuest || va.loaded !== vb.loaded) return false;
+  const r = fpstateRole(a.fpu, va.fpstate);
+  if (r !== fpstateRole(b.fpu, vb.fpstate)) return false;
+  // Roles 0 and 1 are the fpstates compared above; 2 cannot be (not null). Else compare it.
+  return r < 2 || sameFpstate(va.fpstate, vb.fpstate);
+}
+
 /**
  * Distinct Int32Arrays by content, each stored once as a view into append-only chunks (`new
  * Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). Stored arrays are
@@ -869,6 +973,13 @@ export class StateStore {
     }
     for (const c of st.cpus) c.xs.tok = keep.intern(c.xs.tok);
     areas.length = 0;
+    // Tasks as they were in the state the working copy came from share that state's records.
+    const from = this.thawed;
+    if (from !== null)
+      for (const [pid, t] of st.tasks) {
+        const p = from.tasks.get(pid);
+        if (p !== undefined && p !== t && sameFrozenTask(t, p)) st.tasks.set(pid, p);
+      }
   }
 
   private readonly arena = new Arena();
