@@ -305,7 +305,26 @@ class ImageTable {
   private readonly byH1 = new Map<number, AreaImage | AreaImage[]>();
   size = 0;
 
+  /** The images `intern` returned last, newest first: most areas a move writes hold one of them again. */
+  private readonly recent: AreaImage[] = [];
+
   intern(bytes: Uint8Array): AreaImage {
+    const r = this.recent;
+    for (let i = 0; i < r.length; i++)
+      if (sameBytes(r[i].bytes, bytes)) {
+        const img = r[i];
+        for (let j = i; j > 0; j--) r[j] = r[j - 1];
+        r[0] = img;
+        return img;
+      }
+    const img = this.lookup(bytes);
+    if (r.length < 4) r.push(img);
+    for (let j = r.length - 1; j > 0; j--) r[j] = r[j - 1];
+    r[0] = img;
+    return img;
+  }
+
+  private lookup(bytes: Uint8Array): AreaImage {
     digestBytes(bytes);
     const h1 = H1;
     const h2 = H2;
