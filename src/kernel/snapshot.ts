@@ -360,6 +360,7 @@ class Encoder {
   ns = 0;
   private readonly pids: number[] = [];
   private readonly ids: number[] = [];
+  private readonly taskList: Task[] = [];
   /** With a table: the areas the last `encode` covered (each one's memo then holds its bytes). */
   readonly checked: XsaveArea[] = [];
 
@@ -588,9 +589,34 @@ class Encoder {
       this.put(a !== undefined ? 1 : 0);
       if (a) this.area(a);
     }
-    const pids = this.sortedKeys(st.tasks, this.pids);
-    this.put(pids.length);
-    for (const pid of pids) this.task(st.tasks.get(pid)!);
+    // Tasks by pid: their map's order but for a few (the idle tasks count down), so an insertion sort.
+    const pids = this.pids;
+    const tasks = this.taskList;
+    pids.length = 0;
+    tasks.length = 0;
+    let shifts = 0;
+    for (const [pid, t] of st.tasks) {
+      let i = pids.length;
+      pids.push(pid);
+      tasks.push(t);
+      while (i > 0 && pids[i - 1] > pid) {
+        pids[i] = pids[i - 1];
+        tasks[i] = tasks[i - 1];
+        i--;
+        shifts++;
+      }
+      pids[i] = pid;
+      tasks[i] = t;
+      if (shifts > 256) break;
+    }
+    if (shifts > 256) {
+      this.sortedKeys(st.tasks, pids);
+      tasks.length = 0;
+      for (const pid of pids) tasks.push(st.tasks.get(pid)!);
+    }
+    this.put(tasks.length);
+    for (const t of tasks) this.task(t);
+    tasks.length = 0;
   }
 
   hex(): string {
