@@ -834,6 +834,50 @@ function sameFrozenTask(a: Task, b: Task): boolean {
   return r < 2 || sameFpstate(va.fpstate, vb.fpstate);
 }
 
+covered<
+  Covers<
+    XState,
+    | 'cr0Ts'
+    | 'cr4Osxsave'
+    | 'cpl'
+    | 'vmxNonRoot'
+    | 'xcr0Lo'
+    | 'xcr0Hi'
+    | 'xssLo'
+    | 'xssHi'
+    | 'xfdLo'
+    | 'xfdHi'
+    | 'xfdErrLo'
+    | 'xfdErrHi'
+    | 'tok'
+    | 'mxcsr'
+    | 'xinuseLo'
+    | 'xinuseHi'
+    | 'xmodLo'
+    | 'xmodHi'
+    | 'trkValid'
+    | 'trkCpl'
+    | 'trkVmx'
+    | 'trkAddr'
+    | 'trkXcompLo'
+    | 'trkXcompHi'
+  >
+>(true);
+function sameFrozenXState(a: XState, b: XState): boolean {
+  if (a.tok !== b.tok || a.cr0Ts !== b.cr0Ts || a.cr4Osxsave !== b.cr4Osxsave || a.cpl !== b.cpl || a.vmxNonRoot !== b.vmxNonRoot || a.mxcsr !== b.mxcsr) return false;
+  if (a.xcr0Lo !== b.xcr0Lo || a.xcr0Hi !== b.xcr0Hi || a.xssLo !== b.xssLo || a.xssHi !== b.xssHi || a.xfdLo !== b.xfdLo || a.xfdHi !== b.xfdHi || a.xfdErrLo !== b.xfdErrLo || a.xfdErrHi !== b.xfdErrHi) return false;
+  if (a.xinuseLo !== b.xinuseLo || a.xinuseHi !== b.xinuseHi || a.xmodLo !== b.xmodLo || a.xmodHi !== b.xmodHi) return false;
+  return a.trkValid === b.trkValid && a.trkCpl === b.trkCpl && a.trkVmx === b.trkVmx && a.trkAddr === b.trkAddr && a.trkXcompLo === b.trkXcompLo && a.trkXcompHi === b.trkXcompHi;
+}
+
+covered<Covers<Cpu, 'id' | 'curr' | 'idle' | 'owner' | 'xs' | 'inKernelFpu' | 'softirq' | 'hardirq' | 'preempt' | 'xfdCacheLo' | 'xfdCacheHi' | 'pkru' | 'fpuActive' | 'preload' | 'fpregsLocked' | 'rq' | 'mm'>>(true);
+/** Whether two frozen CPUs are equal in every field. */
+function sameFrozenCpu(a: Cpu, b: Cpu): boolean {
+  if (a.id !== b.id || a.curr !== b.curr || a.idle !== b.idle || a.owner !== b.owner || a.inKernelFpu !== b.inKernelFpu || a.softirq !== b.softirq || a.hardirq !== b.hardirq || a.preempt !== b.preempt) return false;
+  if (a.xfdCacheLo !== b.xfdCacheLo || a.xfdCacheHi !== b.xfdCacheHi || a.pkru !== b.pkru || a.fpuActive !== b.fpuActive || a.preload !== b.preload || a.fpregsLocked !== b.fpregsLocked || a.mm !== b.mm) return false;
+  return sameNums(a.rq, b.rq) && sameFrozenXState(a.xs, b.xs);
+}
+
 /**
  * Distinct Int32Arrays by content, each stored once as a view into append-only chunks (`new
  * Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). Stored arrays are
@@ -1018,13 +1062,16 @@ export class StateStore {
     }
     for (const c of st.cpus) c.xs.tok = keep.intern(c.xs.tok);
     areas.length = 0;
-    // Tasks as they were in the state the working copy came from share that state's records.
+    // Tasks and CPUs as they were in the state the working copy came from share that state's records.
     const from = this.thawed;
-    if (from !== null)
+    if (from !== null) {
       for (const [pid, t] of st.tasks) {
         const p = from.tasks.get(pid);
         if (p !== undefined && p !== t && sameFrozenTask(t, p)) st.tasks.set(pid, p);
       }
+      const cpus = st.cpus;
+      for (let i = 0; i < cpus.length && i < from.cpus.length; i++) if (sameFrozenCpu(cpus[i], from.cpus[i])) cpus[i] = from.cpus[i];
+    }
   }
 
   private readonly arena = new Arena();
