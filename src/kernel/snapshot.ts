@@ -890,7 +890,31 @@ class ArrayTable {
   private chunk = new ArrayBuffer(1 << 18);
   private chunkUsed = 0;
 
+  /** The arrays `intern` returned last, newest first (a state's areas repeat each other's slot lengths and offsets). */
+  private readonly recent: Int32Array[] = [];
+
   intern(src: Int32Array): Int32Array {
+    const r = this.recent;
+    const n = src.length;
+    for (let j = 0; j < r.length; j++) {
+      const b = r[j];
+      if (b.length !== n) continue;
+      let i = 0;
+      while (i < n && b[i] === src[i]) i++;
+      if (i === n) {
+        for (let k = j; k > 0; k--) r[k] = r[k - 1];
+        r[0] = b;
+        return b;
+      }
+    }
+    const v = this.lookup(src);
+    if (r.length < 8) r.push(v);
+    for (let k = r.length - 1; k > 0; k--) r[k] = r[k - 1];
+    r[0] = v;
+    return v;
+  }
+
+  private lookup(src: Int32Array): Int32Array {
     const n = src.length;
     let h = 0x3c6ef372 ^ n;
     for (let i = 0; i < n; i++) {
