@@ -199,11 +199,8 @@ const DEAD = 2;
 interface Node {
   /** Null once the last move from the node has taken it over. */
   st: KState | null;
-  shadow: Int32Array;
-  saved: Int32Array;
-  inSys: Uint8Array;
-  alive: Uint8Array;
-  guest: Int32Array;
+  /** The oracle's arrays end to end: shadow, saved, guest, then inSys and alive (one word per slot). */
+  oracle: Int32Array;
   parent: Node | null;
   move: Move | null;
   depth: number;
@@ -218,14 +215,14 @@ export class Explorer {
   private readonly nc: number;
   /** What each tracked component holds after exec, at handler entry, and at the start. */
   private readonly initTok: Int32Array;
-  private shadow: Int32Array;
+  private readonly shadow: Int32Array;
   /** The shadow of the interrupted context while a signal handler runs (one level of frames). */
-  private saved: Int32Array;
+  private readonly saved: Int32Array;
   /** Per task: 0 user/kernel outside a syscall, 1 in a syscall (rt_sigreturn counts). */
-  private inSys: Uint8Array;
-  private alive: Uint8Array;
+  private readonly inSys: Uint8Array;
+  private readonly alive: Uint8Array;
   /** Per task and component: what its KVM guest last wrote (init until then). */
-  private guest: Int32Array;
+  private readonly guest: Int32Array;
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
   private readonly on: ReadonlySet<MoveKind>;
@@ -611,6 +608,11 @@ export class Explorer {
 
   /** Stored states and the set of states visited (see `visit`). */
   private readonly store = new StateStore();
+  /** The oracle's arrays, as `visit` records them beside the kernel state. */
+  private get extra(): readonly (Int32Array | Uint8Array)[] {
+    return (this.extraArrays ??= [this.shadow, this.saved, this.inSys, this.alive, this.guest]);
+  }
+  private extraArrays: readonly (Int32Array | Uint8Array)[] | null = null;
 
   /**
    * The current state as a node. The node takes the state over and stores it (its area bytes become
@@ -618,7 +620,31 @@ export class Explorer {
    */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
     this.store.freeze(this.k.st);
-    return { st: this.k.st, shadow: this.shadow, saved: this.saved, inSys: this.inSys, alive: this.alive, guest: this.guest, parent, move, depth };
+    const { shadow, saved, guest, inSys, alive } = this;
+    const a = shadow.length;
+    const oracle = new Int32Array(3 * a + 2 * inSys.length);
+    oracle.set(shadow, 0);
+    oracle.set(saved, a);
+    oracle.set(guest, 2 * a);
+    let o = 3 * a;
+    for (let i = 0; i < inSys.length; i++) oracle[o++] = inSys[i];
+    for (let i = 0; i < alive.length; i++) oracle[o++] = alive[i];
+    return { st: this.k.st, oracle, parent, move, depth };
+  }
+
+  /** The explorer's oracle arrays := `n`'s. */
+  private unpack(n: Node): void {
+    const { shadow, saved, guest, inSys, alive } = this;
+    const src = n.oracle;
+    const a = shadow.length;
+    for (let i = 0; i < a; i++) {
+      shadow[i] = src[i];
+      saved[i] = src[a + i];
+      guest[i] = src[2 * a + i];
+    }
+    let o = 3 * a;
+    for (let i = 0; i < inSys.length; i++) inSys[i] = src[o++];
+    for (let i = 0; i < alive.length; i++) alive[i] = src[o++];
   }
 
   /** Makes `n`'s state current as a working copy; with `last` (no further move from `n`) the node lets its state go. */
@@ -626,27 +652,19 @@ export class Explorer {
     if (!n.st) throw new Error('explorer: node state already consumed');
     this.k.st = this.store.thaw(n.st);
     if (last) n.st = null;
-    this.shadow = n.shadow.slice();
-    this.saved = n.saved.slice();
-    this.inSys = n.inSys.slice();
-    this.alive = n.alive.slice();
-    this.guest = n.guest.slice();
+    this.unpack(n);
   }
 
   /** Makes `n`'s stored state current to be looked at (`enabled`), not moved from: `restore` before a move. */
   view(n: Node): void {
     if (!n.st) throw new Error('explorer: node state already consumed');
     this.k.st = n.st;
-    this.shadow = n.shadow;
-    this.saved = n.saved;
-    this.inSys = n.inSys;
-    this.alive = n.alive;
-    this.guest = n.guest;
+    this.unpack(n);
   }
 
   /** Records the current state and oracle; true when it was not visited before (exact: no hashing collisions). */
   visit(): boolean {
-    return this.store.visit(this.k.st, [this.shadow, this.saved, this.inSys, this.alive, this.guest]);
+    return this.store.visit(this.k.st, this.extra);
   }
 
   /** Distinct states `visit` has recorded. */

@@ -303,7 +303,26 @@ class ImageTable {
   private readonly byH1 = new Map<number, AreaImage | AreaImage[]>();
   size = 0;
 
+  /** The images `intern` returned last, newest first: most areas a move writes hold one of them again. */
+  private readonly recent: AreaImage[] = [];
+
   intern(bytes: Uint8Array): AreaImage {
+    const r = this.recent;
+    for (let i = 0; i < r.length; i++)
+      if (sameBytes(r[i].bytes, bytes)) {
+        const img = r[i];
+        for (let j = i; j > 0; j--) r[j] = r[j - 1];
+        r[0] = img;
+        return img;
+      }
+    const img = this.lookup(bytes);
+    if (r.length < 4) r.push(img);
+    for (let j = r.length - 1; j > 0; j--) r[j] = r[j - 1];
+    r[0] = img;
+    return img;
+  }
+
+  private lookup(bytes: Uint8Array): AreaImage {
     digestBytes(bytes);
     const h1 = H1;
     const h2 = H2;
@@ -339,6 +358,9 @@ class Encoder {
   ns = 0;
   private readonly pids: number[] = [];
   private readonly ids: number[] = [];
+  private readonly taskList: Task[] = [];
+  /** With a table: the areas the last `encode` covered (each one's memo then holds its bytes). */
+  readonly checked: XsaveArea[] = [];
 
   /** With a table, areas whose memo is stale get an interned image as their memo; without, they are only hashed. */
   constructor(private readonly images: ImageTable | null) {}
@@ -366,12 +388,23 @@ class Encoder {
     this.segKind[this.ns++] = kind;
   }
 
+  /** Strings as one number each (their order of first appearance): for `StateStore.visit`'s own tables only. */
+  private compact = false;
+  private readonly strIds = new Map<string, number>();
+
   private str(s: string): void {
+    if (this.compact) {
+      let id = this.strIds.get(s);
+      if (id === undefined) this.strIds.set(s, (id = this.strIds.size));
+      this.put(id);
+      return;
+    }
     this.put(s.length);
     for (let i = 0; i < s.length; i++) this.put(s.charCodeAt(i));
   }
 
   private area(a: XsaveArea): void {
+    if (this.images) this.checked.push(a);
     this.put(a.address);
     this.put(a.bytes.length);
     const m = a.memo;
@@ -523,9 +556,12 @@ class Encoder {
     return out;
   }
 
-  encode(st: KState, withTime: boolean): void {
+  /** With `compact`, strings are numbered (not hashState's encoding, and not comparable across encoders). */
+  encode(st: KState, withTime: boolean, compact = false): void {
+    this.compact = compact;
     this.n = 0;
     this.ns = 0;
+    this.checked.length = 0;
     if (withTime) this.put(st.now);
     this.put(st.entropyBuf);
     this.put(st.cpus.length);
@@ -551,9 +587,34 @@ class Encoder {
       this.put(a !== undefined ? 1 : 0);
       if (a) this.area(a);
     }
-    const pids = this.sortedKeys(st.tasks, this.pids);
-    this.put(pids.length);
-    for (const pid of pids) this.task(st.tasks.get(pid)!);
+    // Tasks by pid: their map's order but for a few (the idle tasks count down), so an insertion sort.
+    const pids = this.pids;
+    const tasks = this.taskList;
+    pids.length = 0;
+    tasks.length = 0;
+    let shifts = 0;
+    for (const [pid, t] of st.tasks) {
+      let i = pids.length;
+      pids.push(pid);
+      tasks.push(t);
+      while (i > 0 && pids[i - 1] > pid) {
+        pids[i] = pids[i - 1];
+        tasks[i] = tasks[i - 1];
+        i--;
+        shifts++;
+      }
+      pids[i] = pid;
+      tasks[i] = t;
+      if (shifts > 256) break;
+    }
+    if (shifts > 256) {
+      this.sortedKeys(st.tasks, pids);
+      tasks.length = 0;
+      for (const pid of pids) tasks.push(st.tasks.get(pid)!);
+    }
+    this.put(tasks.length);
+    for (const t of tasks) this.task(t);
+    tasks.length = 0;
   }
 
   hex(): string {
@@ -644,6 +705,16 @@ class WordTable {
     return id;
   }
 
+  /** Whether number `id` is w[from, to). */
+  holds(id: number, w: Int32Array, from: number, to: number): boolean {
+    if (id >= this.size || this.len[id] !== to - from) return false;
+    const arena = this.arena;
+    const o = this.off[id] - from;
+    let i = from;
+    while (i < to && arena[o + i] === w[i]) i++;
+    return i === to;
+  }
+
   private place(h: number, id: number): void {
     const mask = this.slots.length - 1;
     let s = h & mask;
@@ -654,6 +725,245 @@ class WordTable {
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2);
     for (let id = 0; id < this.size; id++) this.place(this.hash[id], id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equality of stored records, for sharing them between stored states. Only after `StateStore.freeze`
+// has interned their arrays (images and arrays are then canonical: equal contents, same object).
+// Each list of fields must name every field: a field added to state.ts fails to compile here.
+
+type Covers<T, Listed extends keyof T> = [Exclude<keyof T, Listed>] extends [never] ? true : never;
+const covered = <T extends true>(x: T): T => x;
+
+covered<Covers<XsaveArea, 'address' | 'bytes' | 'slots' | 'slotLiveLo' | 'slotLiveHi' | 'memo'>>(true);
+function sameFrozenArea(a: XsaveArea, b: XsaveArea): boolean {
+  return a === b || (a.address === b.address && a.bytes === b.bytes && a.slots === b.slots && a.slotLiveLo === b.slotLiveLo && a.slotLiveHi === b.slotLiveHi && a.memo === b.memo);
+}
+
+covered<Covers<FpState, 'id' | 'area' | 'size' | 'userSize' | 'xfeaturesLo' | 'xfeaturesHi' | 'userXfeaturesLo' | 'userXfeaturesHi' | 'xfdLo' | 'xfdHi' | 'isValloc' | 'isGuest'>>(true);
+function sameFpstate(a: FpState, b: FpState): boolean {
+  return (
+    a.id === b.id &&
+    a.size === b.size &&
+    a.userSize === b.userSize &&
+    a.xfeaturesLo === b.xfeaturesLo &&
+    a.xfeaturesHi === b.xfeaturesHi &&
+    a.userXfeaturesLo === b.userXfeaturesLo &&
+    a.userXfeaturesHi === b.userXfeaturesHi &&
+    a.xfdLo === b.xfdLo &&
+    a.xfdHi === b.xfdHi &&
+    a.isValloc === b.isValloc &&
+    a.isGuest === b.isGuest &&
+    sameFrozenArea(a.area, b.area)
+  );
+}
+
+function sameNums(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** 0 `f` is `fpu`'s embedded fpstate, 1 its active one (not embedded), 2 null, 3 another. */
+function fpstateRole(fpu: Fpu, f: FpState | null): number {
+  return f === fpu.embedded ? 0 : f === fpu.fpstate ? 1 : f === null ? 2 : 3;
+}
+
+covered<Covers<Fpu, 'id' | 'lastCpu' | 'fpstate' | 'embedded' | 'taskFpstate' | 'permLo' | 'permHi' | 'guestPermLo' | 'guestPermHi' | 'fpstateActive' | 'fpregsActive' | 'counter'>>(true);
+function sameFpu(a: Fpu, b: Fpu): boolean {
+  if (a.id !== b.id || a.lastCpu !== b.lastCpu || a.permLo !== b.permLo || a.permHi !== b.permHi || a.guestPermLo !== b.guestPermLo || a.guestPermHi !== b.guestPermHi) return false;
+  if (a.fpstateActive !== b.fpstateActive || a.fpregsActive !== b.fpregsActive || a.counter !== b.counter) return false;
+  if (!sameFpstate(a.embedded, b.embedded)) return false;
+  const ra = fpstateRole(a, a.fpstate);
+  if (ra !== fpstateRole(b, b.fpstate) || (ra !== 0 && !sameFpstate(a.fpstate, b.fpstate))) return false;
+  const ta = fpstateRole(a, a.taskFpstate);
+  if (ta !== fpstateRole(b, b.taskFpstate)) return false;
+  return ta !== 3 || sameFpstate(a.taskFpstate!, b.taskFpstate!);
+}
+
+type Vcpu = NonNullable<Task['vcpu']>;
+covered<Covers<Vcpu, 'fpstate' | 'inRun' | 'inGuest' | 'loaded'>>(true);
+covered<Covers<SignalFrame, 'sig' | 'area'>>(true);
+covered<
+  Covers<
+    Task,
+    | 'pid'
+    | 'tgid'
+    | 'comm'
+    | 'kind'
+    | 'run'
+    | 'cpu'
+    | 'inUser'
+    | 'tif'
+    | 'fpu'
+    | 'pkru'
+    | 'mm'
+    | 'parent'
+    | 'slice'
+    | 'runtime'
+    | 'pending'
+    | 'frames'
+    | 'traced'
+    | 'nmCount'
+    | 'altstackSize'
+    | 'pasidActivated'
+    | 'vcpu'
+    | 'saves'
+    | 'restores'
+    | 'switches'
+  >
+>(true);
+/** Whether two frozen tasks are equal in every field (statistics and slot caches included). */
+function sameFrozenTask(a: Task, b: Task): boolean {
+  if (a.pid !== b.pid || a.tgid !== b.tgid || a.comm !== b.comm || a.kind !== b.kind || a.run !== b.run || a.cpu !== b.cpu || a.inUser !== b.inUser || a.tif !== b.tif) return false;
+  if (a.pkru !== b.pkru || a.mm !== b.mm || a.parent !== b.parent || a.slice !== b.slice || a.runtime !== b.runtime || a.traced !== b.traced || a.nmCount !== b.nmCount) return false;
+  if (a.altstackSize !== b.altstackSize || a.pasidActivated !== b.pasidActivated || a.saves !== b.saves || a.restores !== b.restores || a.switches !== b.switches) return false;
+  if (!sameNums(a.pending, b.pending) || a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i].sig !== b.frames[i].sig || !sameFrozenArea(a.frames[i].area, b.frames[i].area)) return false;
+  if (!sameFpu(a.fpu, b.fpu)) return false;
+  const va = a.vcpu;
+  const vb = b.vcpu;
+  if (va === null || vb === null) return va === vb;
+  if (va.inRun !== vb.inRun || va.inGuest !== vb.inGuest || va.loaded !== vb.loaded) return false;
+  const r = fpstateRole(a.fpu, va.fpstate);
+  if (r !== fpstateRole(b.fpu, vb.fpstate)) return false;
+  // Roles 0 and 1 are the fpstates compared above; 2 cannot be (not null). Else compare it.
+  return r < 2 || sameFpstate(va.fpstate, vb.fpstate);
+}
+
+covered<
+  Covers<
+    XState,
+    | 'cr0Ts'
+    | 'cr4Osxsave'
+    | 'cpl'
+    | 'vmxNonRoot'
+    | 'xcr0Lo'
+    | 'xcr0Hi'
+    | 'xssLo'
+    | 'xssHi'
+    | 'xfdLo'
+    | 'xfdHi'
+    | 'xfdErrLo'
+    | 'xfdErrHi'
+    | 'tok'
+    | 'mxcsr'
+    | 'xinuseLo'
+    | 'xinuseHi'
+    | 'xmodLo'
+    | 'xmodHi'
+    | 'trkValid'
+    | 'trkCpl'
+    | 'trkVmx'
+    | 'trkAddr'
+    | 'trkXcompLo'
+    | 'trkXcompHi'
+  >
+>(true);
+function sameFrozenXState(a: XState, b: XState): boolean {
+  if (a.tok !== b.tok || a.cr0Ts !== b.cr0Ts || a.cr4Osxsave !== b.cr4Osxsave || a.cpl !== b.cpl || a.vmxNonRoot !== b.vmxNonRoot || a.mxcsr !== b.mxcsr) return false;
+  if (a.xcr0Lo !== b.xcr0Lo || a.xcr0Hi !== b.xcr0Hi || a.xssLo !== b.xssLo || a.xssHi !== b.xssHi || a.xfdLo !== b.xfdLo || a.xfdHi !== b.xfdHi || a.xfdErrLo !== b.xfdErrLo || a.xfdErrHi !== b.xfdErrHi) return false;
+  if (a.xinuseLo !== b.xinuseLo || a.xinuseHi !== b.xinuseHi || a.xmodLo !== b.xmodLo || a.xmodHi !== b.xmodHi) return false;
+  return a.trkValid === b.trkValid && a.trkCpl === b.trkCpl && a.trkVmx === b.trkVmx && a.trkAddr === b.trkAddr && a.trkXcompLo === b.trkXcompLo && a.trkXcompHi === b.trkXcompHi;
+}
+
+covered<Covers<Cpu, 'id' | 'curr' | 'idle' | 'owner' | 'xs' | 'inKernelFpu' | 'softirq' | 'hardirq' | 'preempt' | 'xfdCacheLo' | 'xfdCacheHi' | 'pkru' | 'fpuActive' | 'preload' | 'fpregsLocked' | 'rq' | 'mm'>>(true);
+/** Whether two frozen CPUs are equal in every field. */
+function sameFrozenCpu(a: Cpu, b: Cpu): boolean {
+  if (a.id !== b.id || a.curr !== b.curr || a.idle !== b.idle || a.owner !== b.owner || a.inKernelFpu !== b.inKernelFpu || a.softirq !== b.softirq || a.hardirq !== b.hardirq || a.preempt !== b.preempt) return false;
+  if (a.xfdCacheLo !== b.xfdCacheLo || a.xfdCacheHi !== b.xfdCacheHi || a.pkru !== b.pkru || a.fpuActive !== b.fpuActive || a.preload !== b.preload || a.fpregsLocked !== b.fpregsLocked || a.mm !== b.mm) return false;
+  return sameNums(a.rq, b.rq) && sameFrozenXState(a.xs, b.xs);
+}
+
+/**
+ * Distinct Int32Arrays by content, each stored once as a view into append-only chunks (`new
+ * Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). Stored arrays are
+ * never written again.
+ */
+class ArrayTable {
+  private stored: Int32Array[] = [];
+  private hash = new Int32Array(256);
+  private slots = new Int32Array(512);
+  private chunk = new ArrayBuffer(1 << 18);
+  private chunkUsed = 0;
+
+  /** The arrays `intern` returned last, newest first (a state's areas repeat each other's slot lengths and offsets). */
+  private readonly recent: Int32Array[] = [];
+
+  intern(src: Int32Array): Int32Array {
+    const r = this.recent;
+    const n = src.length;
+    for (let j = 0; j < r.length; j++) {
+      const b = r[j];
+      if (b.length !== n) continue;
+      let i = 0;
+      while (i < n && b[i] === src[i]) i++;
+      if (i === n) {
+        for (let k = j; k > 0; k--) r[k] = r[k - 1];
+        r[0] = b;
+        return b;
+      }
+    }
+    const v = this.lookup(src);
+    if (r.length < 8) r.push(v);
+    for (let k = r.length - 1; k > 0; k--) r[k] = r[k - 1];
+    r[0] = v;
+    return v;
+  }
+
+  private lookup(src: Int32Array): Int32Array {
+    const n = src.length;
+    let h = 0x3c6ef372 ^ n;
+    for (let i = 0; i < n; i++) {
+      let k = Math.imul(src[i], 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h = fmix(h);
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e === 0) break;
+      const id = e - 1;
+      if (this.hash[id] !== h) continue;
+      const b = this.stored[id];
+      if (b === src) return b;
+      if (b.length !== n) continue;
+      let i = 0;
+      while (i < n && b[i] === src[i]) i++;
+      if (i === n) return b;
+    }
+    const bytes = n * 4;
+    if (this.chunkUsed + bytes > this.chunk.byteLength) {
+      this.chunk = new ArrayBuffer(Math.max(1 << 18, bytes));
+      this.chunkUsed = 0;
+    }
+    const v = new Int32Array(this.chunk, this.chunkUsed, n);
+    v.set(src);
+    this.chunkUsed += bytes;
+    const id = this.stored.length;
+    this.stored.push(v);
+    if (id === this.hash.length) {
+      const b = new Int32Array(id * 2);
+      b.set(this.hash);
+      this.hash = b;
+    }
+    this.hash[id] = h;
+    if (this.stored.length * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let j = 0; j < this.stored.length; j++) this.place(this.hash[j], j);
+    } else this.place(h, id);
+    return v;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = id + 1;
   }
 }
 
@@ -670,6 +980,14 @@ export class StateStore {
   private readonly tasks = new WordTable();
   private readonly seen = new WordTable();
   private top = new Int32Array(256);
+
+  /** The numbers of the CPUs and tasks `visit` last saw, in order (each `number << 1 | kind`). */
+  private segs = new Int32Array(16);
+  private nsegs = 0;
+  /** Those of each stored state, and of the one the working copy came from. */
+  private readonly segsOf = new WeakMap<KState, Int32Array>();
+  private parent: Int32Array | null = null;
+  private thawed: KState | null = null;
 
   /** Distinct states visited. */
   get size(): number {
@@ -693,7 +1011,8 @@ export class StateStore {
    */
   visit(st: KState, extra: readonly (Int32Array | Uint8Array)[]): boolean {
     const e = this.enc;
-    e.encode(st, false);
+    e.encode(st, false, true);
+    this.encoded = st;
     const w = e.w;
     let len = e.n + e.ns;
     for (const x of extra) len += x.length;
@@ -701,36 +1020,35 @@ export class StateStore {
     const top = this.top;
     let n = 0;
     let prev = 0;
+    // Most CPUs and tasks are as they were in the state the move started from: try its numbers first.
+    const p = this.parent;
+    if (this.segs.length < e.ns) this.segs = new Int32Array(e.ns * 2);
+    const segs = this.segs;
     for (let s = 0; s < e.ns; s++) {
       const from = e.segFrom[s];
       const to = e.segTo[s];
       while (prev < from) top[n++] = w[prev++];
-      top[n++] = (e.segKind[s] === 0 ? this.cpus : this.tasks).intern(w, from, to);
+      const kind = e.segKind[s];
+      const table = kind === 0 ? this.cpus : this.tasks;
+      let id: number;
+      if (p !== null && s < p.length && (p[s] & 1) === kind && table.holds(p[s] >>> 1, w, from, to)) id = p[s] >>> 1;
+      else id = table.intern(w, from, to);
+      segs[s] = (id << 1) | kind;
+      top[n++] = id;
       prev = to;
     }
+    this.nsegs = e.ns;
     while (prev < e.n) top[n++] = w[prev++];
     for (const x of extra) for (let i = 0; i < x.length; i++) top[n++] = x[i];
     this.seen.intern(top, 0, n);
     return this.seen.added;
   }
 
-  /** Stored slot caches and tokens: views into append-only chunks (a chunk goes when its states do). */
-  private chunk = new ArrayBuffer(1 << 20);
-  private chunkUsed = 0;
+  /** Stored slot caches and tokens, each distinct content once (most states share them). */
+  private readonly arrays = new ArrayTable();
   private readonly areas: XsaveArea[] = [];
-
-  /** A stored copy of `src` (`new Int32Array(buffer, …)`: `subarray` looks up a species constructor each time). */
-  private keep(src: Int32Array): Int32Array {
-    const bytes = src.length * 4;
-    if (this.chunkUsed + bytes > this.chunk.byteLength) {
-      this.chunk = new ArrayBuffer(Math.max(1 << 20, bytes));
-      this.chunkUsed = 0;
-    }
-    const v = new Int32Array(this.chunk, this.chunkUsed, src.length);
-    v.set(src);
-    this.chunkUsed += bytes;
-    return v;
-  }
+  /** The state `visit` last encoded: its areas' memos are its current images until it moves again. */
+  private encoded: KState | null = null;
 
   private addArea(a: XsaveArea): void {
     if (!this.areas.includes(a)) this.areas.push(a);
@@ -750,14 +1068,30 @@ export class StateStore {
     }
     for (const a of st.xbuf.percpu) if (a) this.addArea(a);
     for (const f of st.xbuf.cache) this.addArea(f.area);
+    // Areas the encoding of `st` by `visit` just covered need no second comparison.
+    const fresh = this.encoded === st;
+    const checked = this.enc.checked;
+    if (fresh) this.segsOf.set(st, this.segs.slice(0, this.nsegs));
+    this.encoded = null;
+    const keep = this.arrays;
     for (const a of areas) {
       let m = a.memo;
-      if (m === undefined || !sameBytes(m.bytes, a.bytes)) m = a.memo = this.images.intern(a.bytes);
+      if (m === undefined || (!(fresh && checked.includes(a)) && !sameBytes(m.bytes, a.bytes))) m = a.memo = this.images.intern(a.bytes);
       a.bytes = m.bytes;
-      a.slots = this.keep(a.slots);
+      a.slots = keep.intern(a.slots);
     }
-    for (const c of st.cpus) c.xs.tok = this.keep(c.xs.tok);
+    for (const c of st.cpus) c.xs.tok = keep.intern(c.xs.tok);
     areas.length = 0;
+    // Tasks and CPUs as they were in the state the working copy came from share that state's records.
+    const from = this.thawed;
+    if (from !== null) {
+      for (const [pid, t] of st.tasks) {
+        const p = from.tasks.get(pid);
+        if (p !== undefined && p !== t && sameFrozenTask(t, p)) st.tasks.set(pid, p);
+      }
+      const cpus = st.cpus;
+      for (let i = 0; i < cpus.length && i < from.cpus.length; i++) if (sameFrozenCpu(cpus[i], from.cpus[i])) cpus[i] = from.cpus[i];
+    }
   }
 
   private readonly arena = new Arena();
@@ -767,6 +1101,11 @@ export class StateStore {
    * until the next `thaw`, which reuses the arena: drop it or `freeze` it before then.
    */
   thaw(st: KState): KState {
+    this.encoded = null;
+    if (this.thawed !== st) {
+      this.thawed = st;
+      this.parent = this.segsOf.get(st) ?? null;
+    }
     this.arena.reset();
     return cloneWith(st, this.arena);
   }
