@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 
 /**
  * Errors caused by bad user input (a file, a flag, a field). They carry where the problem is, and the
@@ -28,5 +29,15 @@ export function readInputFile(path: string, what: string): string {
     return readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+}
+
+/** YAML (or JSON, a subset) from a user's file: bad syntax is one line naming `where` and the line. */
+export function parseYamlInput(text: string, where: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    const line = e instanceof YAMLParseError ? e.linePos?.[0]?.line : undefined;
+    throw new InputError(`not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`, line === undefined ? where : `${where}:${line}`);
   }
 }

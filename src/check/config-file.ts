@@ -3,9 +3,8 @@
  * Every field is optional; a flag given on the command line wins over the file. Errors name the file
  * and the field.
  */
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { InputError, readInputFile } from '../arch/errors.js';
+import { InputError, parseYamlInput, readInputFile } from '../arch/errors.js';
 import { pasidPolicy } from '../policies/pasid/index.js';
 import { pkruPolicy } from '../policies/pkru/index.js';
 import { xbufDesign } from '../policies/xbuf/index.js';
@@ -37,13 +36,7 @@ export type CheckFile = z.infer<typeof FileSchema>;
 
 export function loadCheckConfig(path: string): CheckFile {
   const text = readInputFile(path, 'check configuration');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    if (e instanceof YAMLParseError) throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, `${path}:${e.linePos?.[0]?.line ?? 1}`);
-    throw e;
-  }
+  let raw = parseYamlInput(text, path);
   if (raw === null || raw === undefined) raw = {};
   const r = FileSchema.safeParse(raw);
   if (!r.success) throw new InputError(zodLine(r.error), path);

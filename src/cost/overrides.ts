@@ -1,17 +1,11 @@
 /** Cost figures overridden from a YAML or JSON file: `{ "xrstor.base": 140, "ipi.base": 3000 }`. */
-import { parse as parseYaml } from 'yaml';
-import { InputError, readInputFile } from '../arch/errors.js';
+import { InputError, parseYamlInput, readInputFile } from '../arch/errors.js';
 import { FIGURE_KEYS, Figures, isFigureKey } from './figures.js';
 
 export type CostOverrides = Partial<Record<(typeof FIGURE_KEYS)[number], number>>;
 
 export function parseCostOverrides(text: string, where: string): CostOverrides {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new InputError(`not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`, where);
-  }
+  const raw = parseYamlInput(text, where);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError('expected a map of cost keys to cycle counts', where);
   const out: CostOverrides = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {

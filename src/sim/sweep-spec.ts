@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError, readInputFile } from '../arch/errors.js';
+import { InputError, parseYamlInput, readInputFile } from '../arch/errors.js';
 import { CATEGORIES } from '../cost/model.js';
 import { zodLine } from '../util/zod-line.js';
 import { ComponentFamily, loadScenarioFile, Scenario, TaskGroupSpec, validateScenario } from '../workload/scenario.js';
@@ -186,13 +185,7 @@ export function gridPoints(params: [string, number[]][]): Point[] {
 
 export function loadSweep(file: string): Sweep {
   const text = readInputFile(file, 'sweep file');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new InputError(`not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`, file);
-  }
-  const r = SweepSchema.safeParse(raw);
+  const r = SweepSchema.safeParse(parseYamlInput(text, file));
   if (!r.success) throw new InputError(zodLine(r.error), file);
   const s = r.data;
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));

@@ -33,30 +33,34 @@ export class EventQueue {
 
   private grow(): void {
     const c = this.ts.length * 2;
-    const ts = new Float64Array(c);
-    ts.set(this.ts);
-    this.ts = ts;
-    const seqs = new Float64Array(c);
-    seqs.set(this.seqs);
-    this.seqs = seqs;
-    const kinds = new Int32Array(c);
-    kinds.set(this.kinds);
-    this.kinds = kinds;
-    const ids = new Int32Array(c);
-    ids.set(this.ids);
-    this.ids = ids;
-    const gens = new Int32Array(c);
-    gens.set(this.gens);
-    this.gens = gens;
+    this.ts = enlarged(this.ts, c);
+    this.seqs = enlarged(this.seqs, c);
+    this.kinds = enlarged(this.kinds, c);
+    this.ids = enlarged(this.ids, c);
+    this.gens = enlarged(this.gens, c);
+  }
+
+  /** Slot i gets slot j's event. */
+  private copySlot(i: number, j: number): void {
+    this.ts[i] = this.ts[j];
+    this.seqs[i] = this.seqs[j];
+    this.kinds[i] = this.kinds[j];
+    this.ids[i] = this.ids[j];
+    this.gens[i] = this.gens[j];
+  }
+
+  private setSlot(i: number, t: number, seq: number, kind: number, id: number, gen: number): void {
+    this.ts[i] = t;
+    this.seqs[i] = seq;
+    this.kinds[i] = kind;
+    this.ids[i] = id;
+    this.gens[i] = gen;
   }
 
   push(t: number, kind: number, id: number, gen: number): void {
     if (this.n === this.ts.length) this.grow();
     const ts = this.ts;
     const seqs = this.seqs;
-    const kinds = this.kinds;
-    const ids = this.ids;
-    const gens = this.gens;
     const seq = this.nextSeq++;
     // Sift up: move parents down into the hole until the new event's place is found.
     let i = this.n++;
@@ -64,18 +68,10 @@ export class EventQueue {
       const p = (i - 1) >> 1;
       const pt = ts[p];
       if (!(t < pt || (t === pt && seq < seqs[p]))) break;
-      ts[i] = pt;
-      seqs[i] = seqs[p];
-      kinds[i] = kinds[p];
-      ids[i] = ids[p];
-      gens[i] = gens[p];
+      this.copySlot(i, p);
       i = p;
     }
-    ts[i] = t;
-    seqs[i] = seq;
-    kinds[i] = kind;
-    ids[i] = id;
-    gens[i] = gen;
+    this.setSlot(i, t, seq, kind, id, gen);
   }
 
   /** Removes the earliest event into (t, kind, id, gen); false when the queue is empty. */
@@ -83,21 +79,18 @@ export class EventQueue {
     if (this.n === 0) return false;
     const ts = this.ts;
     const seqs = this.seqs;
-    const kinds = this.kinds;
-    const ids = this.ids;
-    const gens = this.gens;
     this.t = ts[0];
-    this.kind = kinds[0];
-    this.id = ids[0];
-    this.gen = gens[0];
+    this.kind = this.kinds[0];
+    this.id = this.ids[0];
+    this.gen = this.gens[0];
     const n = --this.n;
     if (n === 0) return true;
     // Sift the last event down from the root.
     const t = ts[n];
     const seq = seqs[n];
-    const kind = kinds[n];
-    const id = ids[n];
-    const gen = gens[n];
+    const kind = this.kinds[n];
+    const id = this.ids[n];
+    const gen = this.gens[n];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -107,18 +100,17 @@ export class EventQueue {
       if (r < n && (ts[r] < ts[l] || (ts[r] === ts[l] && seqs[r] < seqs[l]))) m = r;
       const mt = ts[m];
       if (!(mt < t || (mt === t && seqs[m] < seq))) break;
-      ts[i] = mt;
-      seqs[i] = seqs[m];
-      kinds[i] = kinds[m];
-      ids[i] = ids[m];
-      gens[i] = gens[m];
+      this.copySlot(i, m);
       i = m;
     }
-    ts[i] = t;
-    seqs[i] = seq;
-    kinds[i] = kind;
-    ids[i] = id;
-    gens[i] = gen;
+    this.setSlot(i, t, seq, kind, id, gen);
     return true;
   }
+}
+
+/** A copy of `a` with room for `c` entries. */
+function enlarged<T extends Float64Array | Int32Array>(a: T, c: number): T {
+  const b = new (a.constructor as new (n: number) => T)(c);
+  b.set(a);
+  return b;
 }

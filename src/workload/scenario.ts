@@ -3,10 +3,9 @@
  * (unknown fields are refused, errors name the field). Times are in microseconds; ranges are
  * [min, max] drawn uniformly by the seeded PRNG.
  */
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { zodLine } from '../util/zod-line.js';
-import { InputError, readInputFile } from '../arch/errors.js';
+import { InputError, parseYamlInput, readInputFile } from '../arch/errors.js';
 
 const range = z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine((r) => r[0] <= r[1], 'min must not exceed max');
 const prob = z.number().min(0).max(1);
@@ -116,12 +115,5 @@ export function validateScenario(raw: unknown, where: string): Scenario {
 /** Reads a YAML or JSON scenario file. */
 export function loadScenarioFile(path: string): Scenario {
   const text = readInputFile(path, 'scenario');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    if (e instanceof YAMLParseError) throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, `${path}:${e.linePos?.[0]?.line ?? 1}`);
-    throw e;
-  }
-  return validateScenario(raw, path);
+  return validateScenario(parseYamlInput(text, path), path);
 }
