@@ -125,6 +125,7 @@ test('the moves beyond the default bounds: fork, clone, exit, ptrace, corrupted 
     ['PKRU', { ...base, comps: [1, 9], moves: [...base.moves, 'uaccess', 'signal', 'sigreturn'] }, { policy: deferred, designs: { pkru: pkruEager } }, zen4],
     ['AMX', { ...base, comps: [18], children: 1, moves: [...base.moves, 'fork', 'exec'] }, { policy: deferred, designs: { xbuf: xbufDesign('percpu-bounce') } }, spr],
     ['KVM', { ...base, moves: [...base.moves, 'kfpu-task', 'kvm', 'guest-write'], depth: 7 }, { policy: deferred }, zen4],
+    ['hardirq inside fpregs_lock', { ...base, moves: [...base.moves, 'signal', 'sigreturn', 'irq-in-lock'], depth: 6 }, { policy: deferred }, zen4],
   ];
   for (const [what, cfg, target, cpu] of runs) {
     const r = explore(cpu, target, cfg);

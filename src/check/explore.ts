@@ -43,7 +43,8 @@ export type Move =
   | { op: 'enqcmd'; pid: number }
   | { op: 'kvm'; pid: number; what: KvmStep }
   | { op: 'guest-write'; pid: number; comp: number }
-  | { op: 'mxcsr'; pid: number };
+  | { op: 'mxcsr'; pid: number }
+  | { op: 'irq-in-lock'; cpu: number };
 
 /** A vCPU thread's ioctl(KVM_RUN): enter it (vcpu_load), VM entry (the guest runs), VM exit. */
 export type KvmStep = 'run' | 'entry' | 'exit';
@@ -96,6 +97,7 @@ export const MOVE_KINDS = [
   'kvm',
   'guest-write',
   'mxcsr',
+  'irq-in-lock',
 ] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
@@ -378,6 +380,8 @@ export class Explorer {
       if (on.has('kfpu-task') && user && !t.inUser && !vcpu?.inRun) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'task' });
       if (on.has('kfpu-softirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'softirq' });
       if (on.has('kfpu-hardirq')) out.push({ op: 'kfpu', cpu: cpu.id, ctx: 'hardirq' });
+      // A hardirq that will arrive inside the next fpregs_lock() region on this CPU.
+      if (on.has('irq-in-lock') && !cpu.irqArmed) out.push({ op: 'irq-in-lock', cpu: cpu.id });
     }
     if (on.has('signal'))
       for (const pid of this.pids) {
@@ -500,6 +504,9 @@ export class Explorer {
         else this.apply({ type: 'pasid-change', pid: m.pid, pasid: pasidFor(mm.id, mm.pasid === pasidFor(mm.id, 0) ? 1 : 0) });
         return null;
       }
+      case 'irq-in-lock':
+        this.apply({ type: 'irq-arm', cpu: m.cpu });
+        return null;
       case 'mxcsr':
         this.apply({ type: 'user-mxcsr', pid: m.pid, value: USER_MXCSR });
         return null;

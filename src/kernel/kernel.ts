@@ -94,6 +94,7 @@ export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: Kerne
       fpuActive: !policy.usesTs,
       preload: false,
       fpregsLocked: false,
+      irqArmed: false,
       mm: 0,
       rq: [],
     };

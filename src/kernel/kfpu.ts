@@ -32,7 +32,7 @@ export function irqFpuUsable(cpu: Cpu, ctx: KfpuContext): boolean {
  * Returns false when irq_fpu_usable() refused and the caller fell back to non-FPU code.
  */
 export function kernelFpuSection(k: Kernel, cpu: Cpu, ctx: KfpuContext): boolean {
-  if (!irqFpuUsable(cpu, ctx)) return false;
+  if (!(k.policy.irqFpuUsable ?? irqFpuUsable)(cpu, ctx)) return false;
   if (ctx === 'softirq') cpu.softirq++;
   if (ctx === 'hardirq') cpu.hardirq++;
   cpu.preempt++;
@@ -57,4 +57,14 @@ export function kernelFpuSection(k: Kernel, cpu: Cpu, ctx: KfpuContext): boolean
   if (ctx === 'softirq') cpu.softirq--;
   if (ctx === 'hardirq') cpu.hardirq--;
   return true;
+}
+
+/**
+ * A point inside an fpregs_lock() region where a hardirq may arrive (IRQs are on, BH is off). When the
+ * checker armed one on this CPU, its kernel FPU section runs here — if irq_fpu_usable() allows it.
+ */
+export function irqWindow(k: Kernel, cpu: Cpu): void {
+  if (!cpu.irqArmed || !cpu.fpregsLocked) return;
+  cpu.irqArmed = false;
+  kernelFpuSection(k, cpu, 'hardirq');
 }

@@ -57,6 +57,8 @@ export type KEvent =
   /** The handler writes bytes into its signal frame at `offset` (a corrupted or modified frame). */
   | { type: 'frame-edit'; pid: number; offset: number; bytes: number[]; ts?: number }
   | { type: 'kfpu'; cpu: number; ctx: KfpuContext; ts?: number }
+  /** A hardirq (with a kernel FPU section) is due inside the next fpregs_lock() region on `cpu`. */
+  | { type: 'irq-arm'; cpu: number; ts?: number }
   /** get_signal + setup_rt_frame now, on the way out of the kernel (the replay's signal_deliver). */
   | { type: 'deliver'; pid: number; sig: number; ts?: number }
   /** arch_prctl(code, arg) of the XSTATE permission interface; `observed` is the return value. */
@@ -340,6 +342,11 @@ function apply(k: Kernel, ev: KEvent): number {
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];
       if (cpu) kernelFpuSection(k, cpu, ev.ctx);
+      return -1;
+    }
+    case 'irq-arm': {
+      const cpu = st.cpus[ev.cpu];
+      if (cpu) cpu.irqArmed = true;
       return -1;
     }
   }

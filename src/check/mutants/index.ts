@@ -19,6 +19,7 @@ import { vmallocDefaultSize } from './vmalloc-default-size.js';
 import { deferredKfpuNoMxcsr } from './deferred-kfpu-no-mxcsr.js';
 import { pkruSigframeBvClear } from './pkru-sigframe-bv-clear.js';
 import { pkruXstateInitValue } from './pkru-xstate-init-value.js';
+import { deferredIrqFpuUsableInLock } from './deferred-irq-fpu-usable-in-lock.js';
 import type { Mutant } from './types.js';
 import { InputError } from '../../arch/errors.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
@@ -44,6 +45,7 @@ export const MUTANTS: readonly Mutant[] = [
   gpFixupForkKeepsPasid,
   vmallocDefaultSize,
   deferredKfpuNoMxcsr,
+  deferredIrqFpuUsableInLock,
   rfc2016Signal,
   rfc2016Exec,
 ];

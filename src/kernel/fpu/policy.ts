@@ -10,6 +10,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import type { Cpu, Task } from '../state.js';
+import type { KfpuContext } from '../kfpu.js';
 
 export interface FpuPolicy {
   /** Short name used on the command line (`--policy deferred`). */
@@ -53,6 +54,11 @@ export interface FpuPolicy {
    */
   makeMemoryValid(k: Kernel, cpu: Cpu | null, t: Task, forWrite: boolean): void;
 
+  /**
+   * irq_fpu_usable() of the policy's era, when it differs from the kernel's (5.18+, 59f5ede3bc0f: from
+   * hardirq only when the interrupt did not hit a BH-disabled region such as fpregs_lock()).
+   */
+  readonly irqFpuUsable?: (cpu: Cpu, ctx: KfpuContext) => boolean;
   /** kernel_fpu_begin_mask: the kernel is about to clobber this CPU's registers. */
   kernelFpuBegin(k: Kernel, cpu: Cpu): void;
   /** kernel_fpu_end. */

@@ -30,6 +30,7 @@ import {
 } from '../../kernel/fpu/core.js';
 import { Cpu, Task, TIF_NEED_FPU_LOAD } from '../../kernel/state.js';
 import { fpregsLock, fpregsUnlock } from '../../kernel/signal.js';
+import { irqWindow } from '../../kernel/kfpu.js';
 
 function isUserTask(t: Task): boolean {
   return t.kind === 'user';
@@ -45,6 +46,9 @@ export function fpregsRestoreUserregs(k: Kernel, cpu: Cpu, t: Task): void {
     // XFEATURE_MASK_FPSTATE: PKRU is not restored from the buffer when it is switched eagerly (5.14+).
     const lo = k.designs.pkru && !k.designs.pkru.restoredFromBuffer ? MASK_FPSTATE_LO : 0xffff_ffff;
     restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, lo, MASK_FPSTATE_HI, t);
+    // Under fpregs_lock() (signal frame, fork) a hardirq may come here: the registers hold t's state
+    // but are not yet marked as t's (catalogue C2's window).
+    irqWindow(k, cpu);
     fpregsActivate(k, cpu, t.fpu);
     t.fpu.lastCpu = cpu.id;
   } else k.st.counters.restoresSkipped++;
