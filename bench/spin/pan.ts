@@ -149,12 +149,6 @@ export function runOurs(c: SpinCase): OursResult {
 // Differential mode: the explorer's states projected onto the Promela variables, in DUMPSTATE's
 // format, so the two state sets can be compared line by line (not only counted).
 
-interface ExplorerInternals {
-  shadow: Int32Array;
-  saved: Int32Array;
-  inSys: Uint8Array;
-}
-
 const FIRST_PID = 101;
 const NONE = 255;
 const IDLE = 254;
@@ -193,7 +187,6 @@ export function projectedStates(c: SpinCase): string[] {
   };
   const project = (): string => {
     const st = k.st;
-    const xi = x as unknown as ExplorerInternals;
     let s = '';
     for (const cpu of st.cpus) {
       const rq = Array.from({ length: c.tasks }, (_, i) => (i < cpu.rq.length ? tix(cpu.rq[i]) : 0));
@@ -206,9 +199,10 @@ export function projectedStates(c: SpinCase): string[] {
       const task = st.tasks.get(FIRST_PID + t)!;
       const [bv1, bv2, s1, s2] = slots(task.fpu.fpstate.area);
       const fr = task.frames[0];
+      const o = x.oracleOf(t); // comps [1]: one word per task
       const [, fbv2, f1, f2] = fr ? slots(fr.area) : [0, 0, 0, 0];
       s += `${task.tif & 1},${task.inUser ? 1 : 0},${task.fpu.lastCpu < 0 ? NONE : task.fpu.lastCpu},${st.mms.has(task.mm) ? 1 : 0},${bv1},${bv2},${s1},${s2},`;
-      s += `${task.pending.length},${fr ? 1 : 0},${f1},${f2},${fbv2},${tok(xi.shadow[t])},${tok(xi.saved[t])},${xi.inSys[t]},`;
+      s += `${task.pending.length},${fr ? 1 : 0},${f1},${f2},${fbv2},${tok(o.shadow[0])},${tok(o.saved[0])},${o.inSys ? 1 : 0},`;
     }
     return s;
   };

@@ -613,6 +613,15 @@ export class Explorer {
     return null;
   }
 
+  /**
+   * The oracle's view of task slot `i` (read-only; valid until the next move): what it last wrote to
+   * each tracked component, the interrupted values while a handler runs, whether it is in a syscall.
+   */
+  oracleOf(i: number): { shadow: ArrayLike<number>; saved: ArrayLike<number>; inSys: boolean } {
+    const n = this.nc;
+    return { shadow: this.shadow.subarray(i * n, i * n + n), saved: this.saved.subarray(i * n, i * n + n), inSys: this.inSys[i] === 1 };
+  }
+
   /** Stored states and the set of states visited (see `visit`). */
   private readonly store = new StateStore();
   /** The oracle's arrays, as `visit` records them beside the kernel state. */

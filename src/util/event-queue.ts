@@ -1,6 +1,6 @@
 /**
  * A binary min-heap of timed events kept in parallel typed arrays (no object per event): ordered by
- * time, then by insertion order (deterministic ties), like MinHeap. Each event carries three small
+ * time, then by insertion order (deterministic ties). Each event carries three small
  * integers (a kind, an id and a generation). `pop` leaves the event it removed in the `t`, `kind`,
  * `id` and `gen` fields.
  */
