@@ -242,6 +242,31 @@ test('corrupted images: each bad frame gives init state and SIGSEGV; each bad pt
   }
 });
 
+test('kernel versions (--kernel): 4.13 on a standard-format CPU copies a ptrace image unchecked (CVE-2017-15537, catalogue B3), 4.14 refuses it, a compacted CPU converts it, a masked MXCSR is harmless', () => {
+  const haswell = builtinProfile('haswell')!;
+  const skylake = builtinProfile('skylake-client')!;
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, cpus: 1, moves: ['write', 'syscall', 'return', 'switch', 'ptrace-bogus'], depth: 6 };
+  const old = { policy: eager, kernel: '4.13' };
+  const path = (bad: 'xstate-bv' | 'xcomp-bv' | 'mxcsr') =>
+    [
+      { op: 'write', pid: 101, comp: 1 },
+      { op: 'syscall', pid: 101 },
+      { op: 'ptrace', pid: 101, target: 102, how: 'bogus', bad },
+    ] as const;
+  for (const bad of ['xstate-bv', 'xcomp-bv'] as const) {
+    const r = replayPath(haswell, old, cfg, path(bad));
+    assert.equal(r.finding?.invariant, 'ptrace', bad);
+    assert.match(r.finding!.detail, new RegExp(`bad ${bad.toUpperCase().replace('-', '_')} for t102; its buffer now makes XRSTOR raise #GP`));
+    assert.equal(replayPath(haswell, { policy: eager, kernel: '4.14' }, cfg, path(bad)).finding, null, `${bad}: 4.14 refuses it`);
+    assert.equal(replayPath(skylake, old, cfg, path(bad)).finding, null, `${bad}: the compacted path of 4.13 converts and checks it`);
+  }
+  // 4.13 took the bad MXCSR and masked it with mxcsr_feature_mask: accepted, and harmless.
+  assert.equal(replayPath(haswell, old, cfg, path('mxcsr')).finding, null);
+  assert.equal(explore(haswell, old, cfg).finding?.path.length, 2);
+  assert.equal(explore(haswell, { policy: eager, kernel: '4.14' }, cfg).finding, undefined);
+  assertBadInput(['check', '--kernel', '3.10'], /--kernel: Linux 3\.10 is too old/);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

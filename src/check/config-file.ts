@@ -10,6 +10,7 @@ import { pkruPolicy } from '../policies/pkru/index.js';
 import { xbufDesign } from '../policies/xbuf/index.js';
 import { fpuPolicy } from '../policies/fpu/index.js';
 import { zodLine } from '../util/zod-line.js';
+import { parseKernelVersion } from '../kernel/fpu/kernel-version.js';
 import { ConfigSchema } from './counterexample.js';
 import { mutant, MUTANTS } from './mutants/index.js';
 
@@ -25,6 +26,7 @@ const FileSchema = ConfigSchema.partial().extend({
   pkru: z.string().optional(),
   pasid: z.string().optional(),
   cpu: z.string().optional(),
+  kernel: z.string().optional(),
   seed: z.number().int().min(0).max(SEED_MAX).optional(),
   mode: z.enum(CHECK_MODES).optional(),
   walks: z.number().int().min(1).max(1_000_000_000).optional(),
@@ -46,6 +48,7 @@ export function loadCheckConfig(path: string): CheckFile {
   if (f.xbuf !== undefined) xbufDesign(f.xbuf, `${path}: xbuf`);
   if (f.pkru !== undefined) pkruPolicy(f.pkru, `${path}: pkru`);
   if (f.pasid !== undefined) pasidPolicy(f.pasid, `${path}: pasid`);
+  if (f.kernel !== undefined) parseKernelVersion(f.kernel, `${path}: kernel`);
   if (f.mutant !== undefined && !mutant(f.mutant)) throw new InputError(`mutant: unknown mutant '${f.mutant}' (known: ${MUTANTS.map((m) => m.name).join(', ')})`, path);
   return f;
 }

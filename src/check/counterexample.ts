@@ -44,6 +44,7 @@ const FileSchema = z.strictObject({
   mutant: z.string().optional(),
   designs: z.strictObject({ xbuf: z.string().optional(), pkru: z.string().optional(), pasid: z.string().optional() }).optional(),
   cpu: z.string(),
+  kernel: z.string().optional(),
   config: ConfigSchema,
   mode: z.enum(['bfs', 'random']).optional(),
   seed: z.number().int().min(0).max(0xffff_ffff).optional(),
@@ -60,6 +61,8 @@ export interface Counterexample {
   /** The designs checked beside the policy, by name (a mutant brings its own). */
   designs?: DesignNames;
   cpu: string;
+  /** The Linux version checked, when not the default 6.18. */
+  kernel?: string;
   config: CheckConfig;
   /** How it was found: breadth-first (a shortest path) or a random walk (minimized), and the walk's seed. */
   mode?: 'bfs' | 'random';

@@ -11,6 +11,10 @@
  */
 import { CpuProfile } from '../arch/profile.js';
 import { InputError } from '../arch/errors.js';
+import { cloneArea } from '../arch/xsave/area.js';
+import { fxrstor, xrstor, xrstors } from '../arch/xsave/instructions.js';
+import { enabledXState } from '../arch/xsave/state.js';
+import { NEWEST_KERNEL } from '../kernel/fpu/kernel-version.js';
 import { valueToken } from '../kernel/entry.js';
 import type { FpuPolicy } from '../kernel/fpu/policy.js';
 import type { Designs } from '../kernel/designs.js';
@@ -160,6 +164,11 @@ export interface Target {
   policy: FpuPolicy;
   /** Buffer design, PKRU and PASID policies; missing ones are not modeled. */
   designs?: Partial<Designs>;
+  /**
+   * The Linux version whose kernel code runs around the policy (default 6.18): the boot configuration,
+   * and the version-dependent code no policy reaches (ptrace's image checks, for one).
+   */
+  kernel?: string;
 }
 
 /** The invariants, each with the one line reports show. */
@@ -168,7 +177,7 @@ export const INVARIANTS: Readonly<Record<string, string>> = {
   confidentiality: 'no task ever observes a value written by another task or by kernel FPU code',
   pkru: 'every kernel access to user memory on a task’s behalf uses that task’s PKRU',
   pasid: 'every ENQCMD carries its mm’s current PASID',
-  ptrace: 'ptrace reads return the tracee’s exact state; writes of a bad image are refused',
+  ptrace: 'ptrace reads return the tracee’s exact state; an image a write leaves in its buffer can be restored',
   signal: 'sigreturn of a corrupted frame gives SIGSEGV and init state, never another task’s values',
   'kernel-xsave-fault': 'no kernel XSAVE/XRSTOR faults (buffer too small for its mask, bad header)',
   'free-embedded': 'the embedded default fpstate is never freed',
@@ -238,7 +247,7 @@ export class Explorer {
     readonly target: Target,
     readonly cfg: CheckConfig,
   ) {
-    this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: '6.18', designs: target.designs });
+    this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: target.kernel ?? NEWEST_KERNEL, designs: target.designs });
     for (const c of cfg.comps) if ((this.k.cfg.xcr0 & (1n << BigInt(c))) === 0n) throw new InputError(`component ${c} is not enabled on ${profile.id} (XCR0 0x${this.k.cfg.xcr0.toString(16)})`, '--comps');
     this.on = new Set(cfg.moves);
     const slots = cfg.tasks + cfg.children;
@@ -563,10 +572,22 @@ export class Explorer {
       this.shadow[ti + ci] = valueToken(this.k, comp, tag);
       return null;
     }
-    // A corrupted image: refused (-EINVAL), the tracee unchanged.
+    // A corrupted image: refused (-EINVAL, the tracee unchanged), or made harmless (older kernels masked
+    // MXCSR): what the write leaves in the tracee's buffer must never make the kernel's restore fault.
     const r = this.apply({ type: 'ptrace', pid, target, write: true, edits: badEdits(bad) });
-    if (r === 0) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET accepted an image with a bad ${bad.toUpperCase().replace('-', '_')} for t${target}` };
+    const fault = r === 0 ? this.restoreFault(target) : null;
+    if (fault) return { invariant: 'ptrace', detail: `PTRACE_SETREGSET accepted an image with a bad ${bad.toUpperCase().replace('-', '_')} for t${target}; its buffer now makes ${fault}` };
     return null;
+  }
+
+  /** A dry run of the kernel's restore of `pid`'s buffer (on scratch registers and a copy): the fault it raises, or null. */
+  private restoreFault(pid: number): string | null {
+    const k = this.k;
+    const a = cloneArea(k.st.tasks.get(pid)!.fpu.fpstate.area);
+    const xs = enabledXState(k.cfg.xcr0, k.cfg.xss, 0);
+    const how = k.cfg.restore;
+    const f = how === 'XRSTORS' ? xrstors(k.m, xs, a, k.cfg.kernelMaxLo, k.cfg.kernelMaxHi) : how === 'XRSTOR' ? xrstor(k.m, xs, a, k.cfg.kernelMaxLo, k.cfg.kernelMaxHi) : fxrstor(k.m, xs, a);
+    return f ? `${how} raise ${f.vector} (${f.reason})` : null;
   }
 
   /** exit_to_user_mode: a pending signal is delivered there; its handler starts from init state. */

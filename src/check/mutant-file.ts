@@ -28,6 +28,7 @@ function notAMutant(v: unknown): string | null {
   if (v.designs !== undefined && !isRecord(v.designs)) return "'designs' must be an object";
   if (v.config !== undefined && !isRecord(v.config)) return "'config' must be an object";
   if (v.cpu !== undefined && typeof v.cpu !== 'string') return "'cpu' must be a profile name";
+  if (v.kernel !== undefined && typeof v.kernel !== 'string') return "'kernel' must be a Linux version such as '4.13'";
   return null;
 }
 

@@ -17,11 +17,13 @@ import {
   copyFxsaveToUabi,
   copyUabiFxsaveToXstate,
   copyUabiToXstate,
+  copyUabiToXstateVerbatim,
   copyXstateToUabi,
   FXSAVE_SIZE,
   uabiXstateSize,
   validateUabiFxsave,
   validateUabiXstate,
+  xstateregsSetVerbatim,
 } from './fpu/uabi.js';
 
 /** NT_X86_XSTATE or NT_PRFPREG. */
@@ -84,6 +86,11 @@ export function ptraceSetRegset(k: Kernel, tracer: Task, tracee: Task, regset: F
     const size = regsetSize(k, regset);
     // 07d6688b22e0 (5.14): "A whole standard-format XSAVE buffer is needed".
     if (img.length !== size) return `-EFAULT: NT_X86_XSTATE writes must be exactly ${size} bytes, not ${img.length}`;
+    if (xstateregsSetVerbatim(k)) {
+      // Before 4.14 (standard format): fpu__activate_fpstate_write, then the image copied unchecked.
+      k.policy.makeMemoryValid(k, null, tracee, true);
+      return copyUabiToXstateVerbatim(k, tracee, img);
+    }
     const bad = validateUabiXstate(k, tracee, img);
     if (bad) return bad;
   } else {

@@ -44,7 +44,7 @@ export function describeMove(m: Move): string {
         ? `${task(m.pid)} (a debugger, in the kernel) reads the stopped ${task(m.target)}'s registers: PTRACE_GETREGSET NT_X86_XSTATE`
         : m.how === 'set'
           ? `${task(m.pid)} (a debugger) writes a new value into the stopped ${task(m.target)}'s registers: PTRACE_SETREGSET NT_X86_XSTATE`
-          : `${task(m.pid)} (a debugger) sends the stopped ${task(m.target)} an image with ${BAD_TEXT[m.bad ?? 'xstate-bv']}: PTRACE_SETREGSET must refuse it`;
+          : `${task(m.pid)} (a debugger) sends the stopped ${task(m.target)} an image with ${BAD_TEXT[m.bad ?? 'xstate-bv']}: PTRACE_SETREGSET must refuse it or make it harmless`;
     case 'uaccess':
       return `${task(m.pid)}, in a system call, has the kernel access its user memory (copy_to_user): the access is checked against the live PKRU`;
     case 'pasid':

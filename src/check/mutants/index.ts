@@ -20,6 +20,7 @@ import { deferredKfpuNoMxcsr } from './deferred-kfpu-no-mxcsr.js';
 import { pkruSigframeBvClear } from './pkru-sigframe-bv-clear.js';
 import { pkruXstateInitValue } from './pkru-xstate-init-value.js';
 import { deferredIrqFpuUsableInLock } from './deferred-irq-fpu-usable-in-lock.js';
+import { ptraceUncheckedHeader } from './ptrace-unchecked-header.js';
 import type { Mutant } from './types.js';
 import { InputError } from '../../arch/errors.js';
 import { CheckConfig, DEFAULT_CONFIG } from '../explore.js';
@@ -46,6 +47,7 @@ export const MUTANTS: readonly Mutant[] = [
   vmallocDefaultSize,
   deferredKfpuNoMxcsr,
   deferredIrqFpuUsableInLock,
+  ptraceUncheckedHeader,
   rfc2016Signal,
   rfc2016Exec,
 ];

@@ -20,6 +20,7 @@ import { checkText, storyText } from '../../report/check-report.js';
 import { walkText } from '../../report/walk-report.js';
 import { toJson } from '../json.js';
 import { intOption } from '../options.js';
+import { NEWEST_KERNEL, OLDEST_KERNEL } from '../../kernel/fpu/kernel-version.js';
 
 interface Opts {
   config?: string;
@@ -30,6 +31,7 @@ interface Opts {
   xbuf?: string;
   pkru?: string;
   pasid?: string;
+  kernel?: string;
   cpu: string;
   cpus: string;
   tasks: string;
@@ -102,9 +104,9 @@ function settingsFrom(o: Opts, cmd: Command): Settings {
   // One thread unless asked: with the single-thread explorer's exact state store, the workers' merge
   // (string keys, messages) costs more than it saves on 2 cores (docs/checker.md, Worker threads).
   const workers = workersFlag ?? file.workers ?? 1;
-  const pick = (k: 'policy' | 'mutant' | 'xbuf' | 'pkru' | 'pasid'): string | undefined => fromFile(k) ?? o[k];
+  const pick = (k: 'policy' | 'mutant' | 'xbuf' | 'pkru' | 'pasid' | 'kernel'): string | undefined => fromFile(k) ?? o[k];
   return {
-    spec: { policy: pick('policy') ?? 'deferred', mutant: pick('mutant'), xbuf: pick('xbuf'), pkru: pick('pkru'), pasid: pick('pasid') },
+    spec: { policy: pick('policy') ?? 'deferred', mutant: pick('mutant'), xbuf: pick('xbuf'), pkru: pick('pkru'), pasid: pick('pasid'), kernel: pick('kernel') },
     // A mutant brings the CPU its bug needs (AMX, ENQCMD) unless one is named.
     cpu: fromFile('cpu') ?? (cmd.getOptionValueSource('cpu') !== 'cli' ? mutantCpu(pick('mutant')) : undefined) ?? o.cpu,
     cfg,
@@ -135,6 +137,7 @@ function counterexampleOf(s: Settings, cfg: CheckConfig, finding: Finding): Coun
     mutant: spec.mutant,
     designs: spec.mutant ? undefined : { xbuf: spec.xbuf, pkru: spec.pkru, pasid: spec.pasid },
     cpu: s.cpu,
+    kernel: spec.kernel,
     config: cfg,
     mode: s.mode,
     seed: s.seed,
@@ -145,7 +148,7 @@ function counterexampleOf(s: Settings, cfg: CheckConfig, finding: Finding): Coun
 
 function replayCommand(o: Opts): void {
   const cx = loadCounterexample(o.replay!);
-  const { target, label } = resolveTarget({ policy: cx.policy, mutant: cx.mutant, ...cx.designs });
+  const { target, label } = resolveTarget({ policy: cx.policy, mutant: cx.mutant, ...cx.designs, kernel: cx.kernel });
   const r = replayPath(loadProfile(cx.cpu), target, cx.config, cx.path);
   if (o.perfetto) writeFileSync(o.perfetto, JSON.stringify(counterexamplePerfetto(r.steps, r.finding, cx.config.cpus, `switchlab check --replay ${o.replay}: ${label}`)));
   if (o.json) process.stdout.write(toJson({ policy: label, reproduced: r.finding !== null, finding: r.finding, steps: r.steps.length, mode: cx.mode, seed: cx.seed }));
@@ -187,7 +190,7 @@ function walkCommand(o: Opts, s: Settings, profile: CpuProfile, target: Target, 
 export function checkCommand(): Command {
   return new Command('check')
     .description('explore every interleaving within bounds (breadth-first) and prove a policy keeps every task’s FPU state intact and private, or print a shortest counterexample')
-    .option('--config <file>', 'bounds and settings from a YAML or JSON file (fields: cpus, tasks, depth, comps, moves, maxStates, policy, mutant, xbuf, pkru, pasid, cpu, seed, mode, walks, walkDepth, workers); flags given win')
+    .option('--config <file>', 'bounds and settings from a YAML or JSON file (fields: cpus, tasks, depth, comps, moves, maxStates, policy, mutant, xbuf, pkru, pasid, cpu, kernel, seed, mode, walks, walkDepth, workers); flags given win')
     .option('--policy <name>', 'FPU policy: deferred, eager, lazy-ts, rfc-2016', 'deferred')
     .option('--mutant <name>', `a policy with a historical bug put back: ${MUTANTS.map((m) => m.name).join(', ')}`)
     .option('--all-mutants', 'check every mutant; each must be found')
@@ -196,6 +199,7 @@ export function checkCommand(): Command {
     .option('--pkru <policy>', 'PKRU policy checked beside it: eager, xstate-eager, in-xstate')
     .option('--pasid <policy>', 'PASID policy checked beside it: gp-fixup, switch-mm, switch-mm-cmp, ipi-all')
     .option('--cpu <profile>', 'CPU profile', 'zen4')
+    .option('--kernel <version>', `Linux version of the kernel code around the policy (${OLDEST_KERNEL} .. ${NEWEST_KERNEL}; default ${NEWEST_KERNEL}, a mutant's own when it names one)`)
     .option('--cpus <n>', 'CPUs', String(DEFAULT_CONFIG.cpus))
     .option('--tasks <n>', 'user tasks', String(DEFAULT_CONFIG.tasks))
     .option('--children <n>', 'most tasks fork/clone may add', String(DEFAULT_CONFIG.children))

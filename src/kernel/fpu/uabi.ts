@@ -231,6 +231,28 @@ function relayoutCompacted(k: Kernel, fps: FpState, b: Uint8Array, needLo: numbe
  * header's. All or nothing: on error nothing changed. The caller must have made the memory image
  * current and forced a reload (fpu_force_restore) first.
  */
+/**
+ * Before 814fb7bb7db5 (4.14, "x86/fpu: Don't let userspace set bogus xcomp_bv", CVE-2017-15537),
+ * xstateregs_set() on a kernel keeping the standard format (a CPU without XSAVES) copied the whole
+ * user image into the task's buffer (user_regset_copyin), header included: XSTATE_BV, XCOMP_BV and the
+ * reserved bytes unchecked; only MXCSR was masked with mxcsr_feature_mask. The compacted path
+ * converted and checked the image; the fix added validate_xstate_header() to this one.
+ */
+export function xstateregsSetVerbatim(k: Kernel): boolean {
+  return k.cfg.useXsave && !k.cfg.compacted && !hasChange(k.cfg.version, [4, 14]);
+}
+
+/** The pre-4.14 standard-format NT_X86_XSTATE write (see xstateregsSetVerbatim): the image as it is, MXCSR masked. */
+export function copyUabiToXstateVerbatim(k: Kernel, t: Task, img: Uint8Array): null {
+  const fps = t.fpu.fpstate;
+  const s = img.slice(0, Math.min(img.length, fps.area.bytes.length));
+  // "mxcsr reserved bits must be masked to zero for security reasons"
+  writeU32(s, MXCSR_OFF, (readU32(s, MXCSR_OFF) & mxcsrFeatureMask(k)) >>> 0);
+  fps.area.bytes.set(s);
+  dropAllSlots(fps);
+  return null;
+}
+
 export function copyUabiToXstate(k: Kernel, t: Task, img: Uint8Array): string | null {
   const err = validateUabiXstate(k, t, img);
   if (err) return err;
