@@ -66,6 +66,25 @@ for (const policy of FPU_POLICIES) {
     assert.deepEqual(m.violations, []);
   });
 
+  test(`${policy.name}: the frame check (check_xstate_in_sigframe): 6.15+ looks for FP_XSTATE_MAGIC2 after the task's user_size and ignores the frame's sizes; 6.14 trusted xstate_size`, () => {
+    for (const [version, full] of [['6.18', true], ['6.14', false]] as const) {
+      const m = new Model(policy, 'zen4', 1, undefined, version);
+      m.spawn(500);
+      m.run(500);
+      const mine = AVX.map((c) => m.write(500, c, 0x5500 + c));
+      m.do({ type: 'kill', pid: 500, sig: 10 });
+      m.do({ type: 'fault', pid: 500, address: 0x1000 });
+      m.do({ type: 'return', pid: 500 });
+      // The handler shrinks xstate_size to the legacy area + header: MAGIC2 is not there.
+      m.do({ type: 'frame-edit', pid: 500, offset: SW_BYTES + 16, bytes: [0x40, 0x02, 0, 0] });
+      m.do({ type: 'sigreturn', pid: 500 });
+      m.do({ type: 'return', pid: 500 });
+      assert.equal(m.read(500, 1), mine[0], `${version}: SSE comes back either way (the FXSAVE part)`);
+      assert.equal(m.read(500, 2), full ? mine[1] : 0, `${version}: AVX ${full ? 'restored' : 'in init state (an FX-only frame)'}`);
+      assert.deepEqual(m.task(500).pending, [], `${version}: no SIGSEGV`);
+    }
+  });
+
   test(`${policy.name}: a corrupted XSAVE header in the frame gives SIGSEGV and touches no other task (sigreturn of a bad frame)`, () => {
     const m = new Model(policy, 'zen4', 1);
     m.spawn(300);

@@ -55,8 +55,10 @@ export function forkTask(k: Kernel, cpu: Cpu, parent: Task, o: ForkOptions): Tas
 export function execTask(k: Kernel, cpu: Cpu, t: Task, filename: string): void {
   const old = t.fpu.fpstate;
   k.policy.exec(k, cpu, t);
-  // fpu_flush_thread → fpstate_reset: the embedded default buffer again, default permissions; the
-  // grown buffer goes back to its allocator.
+  // fpu_flush_thread → fpstate_reset: the embedded default buffer again, default permissions. The model
+  // gives a grown buffer back to its allocator here. Unconfirmed against Linux: fpstate_reset() only
+  // re-points fpu->fpstate, and the one fpstate_free() call found (arch_release_task_struct) frees the
+  // current pointer, so 6.18 may keep the grown buffer until the task is released (or leak it).
   t.fpu.fpstate = t.fpu.embedded;
   t.fpu.permLo = k.cfg.kernelDefaultLo;
   t.fpu.permHi = k.cfg.kernelDefaultHi;

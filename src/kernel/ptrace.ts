@@ -4,9 +4,10 @@
  *
  * The tracee must be stopped and off every CPU (ptrace_check_attach + wait_task_inactive). A read
  * syncs the memory image first (sync_fpstate; a stopped task was saved at switch-out); a write must be
- * a full, exact image (07d6688b22e0, 5.14), is validated before anything changes, then
- * fpu_force_restore() makes sure no CPU's registers are reused for the tracee, and the image is
- * converted into its kernel buffer. The new values reach the registers at its next return to user.
+ * a full, exact image (07d6688b22e0, 5.14); fpu_force_restore() makes sure no CPU's registers are
+ * reused for the tracee (for NT_X86_XSTATE before the image is checked, as xstateregs_set does it; for
+ * NT_PRFPREG after its MXCSR check), and the image is checked and converted into its kernel buffer,
+ * all or nothing. The new values reach the registers at its next return to user.
  * Nothing here emits trace events; the policy's hooks emit what they emit.
  */
 import type { Kernel } from './kernel.js';
@@ -22,7 +23,6 @@ import {
   FXSAVE_SIZE,
   uabiXstateSize,
   validateUabiFxsave,
-  validateUabiXstate,
   xstateregsSetVerbatim,
 } from './fpu/uabi.js';
 
@@ -73,10 +73,11 @@ export function ptraceGetRegset(k: Kernel, tracer: Task, tracee: Task, regset: F
 }
 
 /**
- * PTRACE_SETREGSET: null on success, else the error (and the tracee is unchanged). A full, exact
- * image only (NT_X86_XSTATE: -EFAULT otherwise, as xstateregs_set; NT_PRFPREG: -EINVAL); validated
- * before anything is touched; then fpu_force_restore() (the policy's makeMemoryValid for a write) and
- * the conversion into the kernel buffer.
+ * PTRACE_SETREGSET: null on success, else the error (and the tracee's values are unchanged). A full,
+ * exact image only (NT_X86_XSTATE: -EFAULT otherwise, as xstateregs_set; NT_PRFPREG: -EINVAL).
+ * fpu_force_restore() (the policy's makeMemoryValid for a write) comes before the checks for
+ * NT_X86_XSTATE (so a refused write still makes the tracee reload its registers) and after them for
+ * NT_PRFPREG (xfpregs_set checks MXCSR first).
  */
 export function ptraceSetRegset(k: Kernel, tracer: Task, tracee: Task, regset: FpuRegset, img: Uint8Array): string | null {
   const err = ptraceCheckAttach(k, tracer, tracee);
@@ -86,20 +87,16 @@ export function ptraceSetRegset(k: Kernel, tracer: Task, tracee: Task, regset: F
     const size = regsetSize(k, regset);
     // 07d6688b22e0 (5.14): "A whole standard-format XSAVE buffer is needed".
     if (img.length !== size) return `-EFAULT: NT_X86_XSTATE writes must be exactly ${size} bytes, not ${img.length}`;
-    if (xstateregsSetVerbatim(k)) {
-      // Before 4.14 (standard format): fpu__activate_fpstate_write, then the image copied unchecked.
-      k.policy.makeMemoryValid(k, null, tracee, true);
-      return copyUabiToXstateVerbatim(k, tracee, img);
-    }
-    const bad = validateUabiXstate(k, tracee, img);
-    if (bad) return bad;
-  } else {
-    const bad = validateUabiFxsave(k, img);
-    if (bad) return bad;
+    // fpu_force_restore() (fpu__activate_fpstate_write() in 4.x): the image may change; the registers
+    // must come from it.
+    k.policy.makeMemoryValid(k, null, tracee, true);
+    // Before 4.14 on a standard-format kernel: the image copied unchecked; else checked, then converted.
+    return xstateregsSetVerbatim(k) ? copyUabiToXstateVerbatim(k, tracee, img) : copyUabiToXstate(k, tracee, img);
   }
-  // fpu_force_restore(): the memory image is about to change; the registers must come from it.
+  const bad = validateUabiFxsave(k, img);
+  if (bad) return bad;
   k.policy.makeMemoryValid(k, null, tracee, true);
-  return regset === 'xstate' ? copyUabiToXstate(k, tracee, img) : copyUabiFxsaveToXstate(k, tracee, img);
+  return copyUabiFxsaveToXstate(k, tracee, img);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The scheduler: per-CPU run queues, context switches (__schedule → context_switch → __switch_to, with
- * the FPU policy's hooks where switch_fpu_prepare/finish sit), wakeups, migration and balancing, time
+ * the FPU policy's hooks where switch_fpu() sits in 6.16+, switch_fpu_prepare/finish before), wakeups, migration and balancing, time
  * slices. Round-robin within a CPU: the model needs Linux's FPU-relevant behaviour (who runs next on
  * which CPU, voluntary vs involuntary switches), not CFS's fairness arithmetic.
  */

@@ -14,6 +14,7 @@ import { emit } from './kernel.js';
 import { cpuInvalidateFpregsState, traceFpu, xfdUpdateState } from './fpu/core.js';
 import { Cpu, SignalFrame, Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { hasPkru, pkruWriteDefault, rdpkru, wrpkru } from './pkru.js';
+import { atLeast } from './fpu/kernel-version.js';
 
 export const FP_XSTATE_MAGIC1 = 0x46505853;
 export const FP_XSTATE_MAGIC2 = 0x46505845;
@@ -115,18 +116,22 @@ interface SwCheck {
   xfeaturesHi: number;
 }
 
-function checkXstateInSigframe(t: Task, b: Uint8Array): SwCheck {
+function checkXstateInSigframe(k: Kernel, t: Task, b: Uint8Array): SwCheck {
   const fps = t.fpu.fpstate;
   const magic1 = readU32(b, SW_BYTES);
   const extended = readU32(b, SW_BYTES + 4);
   const xstateSize = readU32(b, SW_BYTES + 16);
-  const ok =
-    magic1 === FP_XSTATE_MAGIC1 &&
-    xstateSize >= 576 &&
-    xstateSize <= fps.userSize &&
-    xstateSize <= extended &&
-    xstateSize + 4 <= b.length &&
-    readU32(b, xstateSize) === FP_XSTATE_MAGIC2;
+  // dc8aa31a7ac2 (6.15): magic1, then FP_XSTATE_MAGIC2 right after the task's own user_size bytes; the
+  // frame's extended_size and xstate_size are no longer consulted. Before: both sizes checked, MAGIC2
+  // looked for at xstate_size.
+  const ok = atLeast(k.cfg.version, 6, 15)
+    ? magic1 === FP_XSTATE_MAGIC1 && fps.userSize + 4 <= b.length && readU32(b, fps.userSize) === FP_XSTATE_MAGIC2
+    : magic1 === FP_XSTATE_MAGIC1 &&
+      xstateSize >= 576 &&
+      xstateSize <= fps.userSize &&
+      xstateSize <= extended &&
+      xstateSize + 4 <= b.length &&
+      readU32(b, xstateSize) === FP_XSTATE_MAGIC2;
   // Bad magic or sizes are not an error: the frame is taken as a legacy FXSAVE-only frame.
   if (!ok) return { fxOnly: true, xfeaturesLo: 3, xfeaturesHi: 0 };
   return { fxOnly: false, xfeaturesLo: readU32(b, SW_BYTES + 8), xfeaturesHi: readU32(b, SW_BYTES + 12) };
@@ -147,7 +152,7 @@ export function sigreturn(k: Kernel, cpu: Cpu, t: Task): boolean {
   }
   const fps = t.fpu.fpstate;
   const b = frame.area.bytes;
-  const sw = k.cfg.useXsave ? checkXstateInSigframe(t, b) : { fxOnly: true, xfeaturesLo: 3, xfeaturesHi: 0 };
+  const sw = k.cfg.useXsave ? checkXstateInSigframe(k, t, b) : { fxOnly: true, xfeaturesLo: 3, xfeaturesHi: 0 };
   if (k.cfg.useXsave && sw.fxOnly) traceFpu(k, cpu, 'x86_fpu_xstate_check_failed', t.fpu); // check_xstate_in_sigframe: setfx
   const rLo = (sw.xfeaturesLo & fps.userXfeaturesLo) >>> 0;
   const rHi = (sw.xfeaturesHi & fps.userXfeaturesHi) >>> 0;

@@ -13,8 +13,8 @@ export class Model {
   readonly violations: Violation[] = [];
   now = 0;
 
-  constructor(policy: FpuPolicy, profile = 'zen4', cpus = 1, designs?: Partial<Designs>) {
-    this.k = createKernel(builtinProfile(profile)!, policy, { cpus, version: '6.18', designs });
+  constructor(policy: FpuPolicy, profile = 'zen4', cpus = 1, designs?: Partial<Designs>, version = '6.18') {
+    this.k = createKernel(builtinProfile(profile)!, policy, { cpus, version, designs });
   }
 
   do(ev: KEvent): number {

@@ -35,7 +35,7 @@ export interface FpuPolicy {
 
   /** __switch_to, in the context of `prev` (switch_fpu_prepare / switch_fpu). */
   switchOut(k: Kernel, cpu: Cpu, prev: Task, next: Task): void;
-  /** End of __switch_to, current = next (switch_fpu_finish); may do nothing. */
+  /** End of __switch_to, current = next (switch_fpu_finish before 6.16, and the lazy eras' restore); may do nothing. */
   switchIn(k: Kernel, cpu: Cpu, prev: Task, next: Task): void;
   /** exit_to_user_mode_prepare: make current's user state live before user mode (switch_fpu_return). */
   returnToUser(k: Kernel, cpu: Cpu, t: Task): void;

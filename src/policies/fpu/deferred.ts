@@ -5,8 +5,9 @@
  *  - Switch-out (switch_fpu, in prev's context): a user task whose registers are live
  *    (TIF_NEED_FPU_LOAD clear) gets TIF_NEED_FPU_LOAD set and is saved; last_cpu := this CPU. The
  *    per-CPU owner keeps pointing at it — the registers still hold its state. Nothing is done for next.
- *  - Return to user (switch_fpu_return): if TIF_NEED_FPU_LOAD, restore from memory unless
- *    fpregs_state_valid() (owner == fpu && last_cpu == cpu), then clear the flag.
+ *  - Return to user (switchFpuReturn below: exit_to_user_mode → arch_exit_to_user_mode_prepare →
+ *    switch_fpu_return): if TIF_NEED_FPU_LOAD, restore from memory unless fpregs_state_valid()
+ *    (owner == fpu && last_cpu == cpu), then clear the flag.
  *  - Kernel threads, user workers and idle are never saved: their flag stays set from fpu_clone.
  *  - kernel_fpu_begin saves the user state if live and invalidates this CPU's registers
  *    (__cpu_invalidate_fpregs_state); a changed memory image uses __fpu_invalidate_fpregs_state.
@@ -43,7 +44,8 @@ export function fpregsRestoreUserregs(k: Kernel, cpu: Cpu, t: Task): void {
     return;
   }
   if (!fpregsStateValid(cpu, t.fpu)) {
-    // XFEATURE_MASK_FPSTATE: PKRU is not restored from the buffer when it is switched eagerly (5.14+).
+    // XFEATURE_MASK_FPSTATE: 5.14+ never restores PKRU from the buffer (x86_pkru_load switches it in
+    // __switch_to). Without a PKRU design (`--pkru`: PKRU not modelled) it travels with the buffer.
     const lo = k.designs.pkru && !k.designs.pkru.restoredFromBuffer ? MASK_FPSTATE_LO : 0xffff_ffff;
     restoreFpregsFromFpstate(k, cpu, t.fpu.fpstate, lo, MASK_FPSTATE_HI, t);
     // Under fpregs_lock() (signal frame, fork) a hardirq may come here: the registers hold t's state
@@ -55,8 +57,16 @@ export function fpregsRestoreUserregs(k: Kernel, cpu: Cpu, t: Task): void {
   t.tif &= ~TIF_NEED_FPU_LOAD;
 }
 
-/** fpu_reset_fpregs(): the memory image becomes init_fpstate's and the registers must be reloaded. */
-export function fpuResetFpregs(k: Kernel, cpu: Cpu, t: Task): void {
+/**
+ * switch_fpu_return() (core.c, from arch_exit_to_user_mode_prepare): the task's registers are loaded
+ * before it runs user code again — unless they still are (fpregs_state_valid).
+ */
+export function switchFpuReturn(k: Kernel, cpu: Cpu, t: Task): void {
+  if (t.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, t);
+}
+
+/** fpu_reset_fpstate_regs() (fpu_reset_fpregs() before 6.16): the memory image becomes init_fpstate's and the registers must be reloaded. */
+export function fpuResetFpstateRegs(k: Kernel, cpu: Cpu, t: Task): void {
   fpregsLock(cpu);
   fpuInvalidateFpregsState(t.fpu);
   initFpstateImage(k, t.fpu.fpstate);
@@ -82,12 +92,11 @@ export const deferred: FpuPolicy = {
   },
 
   switchIn() {
-    // 6.15+: nothing for next; every user task that is not running already has TIF_NEED_FPU_LOAD set.
+    // 6.16+ (730faa15a069): nothing for next; every user task that is not running already has
+    // TIF_NEED_FPU_LOAD set (before, switch_fpu_finish() set it for next).
   },
 
-  returnToUser(k, cpu, t) {
-    if (t.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, t);
-  },
+  returnToUser: switchFpuReturn,
 
   deviceNotAvailable() {
     return false;
@@ -102,9 +111,7 @@ export const deferred: FpuPolicy = {
     return (t.tif & TIF_NEED_FPU_LOAD) !== 0 || !cpu || cpu.curr !== t.pid;
   },
 
-  makeRegistersValid(k, cpu, t) {
-    if (t.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, t);
-  },
+  makeRegistersValid: switchFpuReturn,
 
   makeMemoryValid(k, cpu, t, forWrite) {
     // fpu_sync_fpstate(): save current's live registers; a stopped tracee was saved at switch-out.
@@ -148,10 +155,10 @@ export const deferred: FpuPolicy = {
   },
 
   exec(k, cpu, t) {
-    // fpu_flush_thread(): back to the embedded buffer (the kernel's exec code frees the grown one and
-    // resets the permissions), memory reset to init, registers to be reloaded.
+    // fpu_flush_thread(): fpstate_reset() points the task back at its embedded buffer (execTask resets
+    // the permissions and retires a grown buffer), memory reset to init, registers to be reloaded.
     t.fpu.fpstate = t.fpu.embedded;
-    fpuResetFpregs(k, cpu, t);
+    fpuResetFpstateRegs(k, cpu, t);
   },
 
   exit(k, cpu, t) {

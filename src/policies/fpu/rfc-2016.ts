@@ -35,7 +35,7 @@ function fpuLazySkipRestore(cpu: Cpu, t: Task): boolean {
 }
 
 /** Patch 2/5 switch_fpu_return(), with 4/5's skip (eager mode: preload whenever fpstate_active). */
-function switchFpuReturn(k: Kernel, cpu: Cpu, t: Task): void {
+function rfcSwitchFpuReturn(k: Kernel, cpu: Cpu, t: Task): void {
   const fpu = t.fpu;
   if (!fpu.fpstateActive) return;
   if (fpuLazySkipRestore(cpu, t)) {
@@ -77,7 +77,7 @@ export const rfc2016: FpuPolicy = {
   returnToUser(k, cpu, t) {
     if (t.tif & TIF_NEED_FPU_LOAD) {
       t.tif &= ~TIF_NEED_FPU_LOAD; // test_and_clear_thread_flag
-      switchFpuReturn(k, cpu, t);
+      rfcSwitchFpuReturn(k, cpu, t);
     }
   },
 
