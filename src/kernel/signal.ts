@@ -11,7 +11,7 @@ import { fxrstor, xrstor, xrstors, xsave } from '../arch/xsave/instructions.js';
 import { Outcome } from '../arch/xsave/fault.js';
 import type { Kernel } from './kernel.js';
 import { emit } from './kernel.js';
-import { cpuInvalidateFpregsState, traceFpu, xfdUpdateState } from './fpu/core.js';
+import { cpuInvalidateFpregsState, fpregsStateValid, traceFpu, xfdUpdateState, xrstorSupervisor } from './fpu/core.js';
 import { Cpu, SignalFrame, Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { hasPkru, pkruWriteDefault, rdpkru, wrpkru } from './pkru.js';
 import { atLeast } from './fpu/kernel-version.js';
@@ -41,11 +41,13 @@ export function fpregsUnlock(cpu: Cpu): void {
 }
 
 /**
- * fpu__clear_user_states(): the user registers get their init values (XRSTOR from init_fpstate for
- * the user features but PKRU), PKRU its default, and the registers are marked current's.
+ * fpu__clear_user_states(): current's supervisor states are loaded if the registers are not its own,
+ * the user registers get their init values (XRSTOR from init_fpstate for the user features but PKRU),
+ * PKRU its default, and the registers are marked current's.
  */
 export function clearUserStates(k: Kernel, cpu: Cpu, t: Task): void {
   fpregsLock(cpu);
+  if (!fpregsStateValid(cpu, t.fpu)) xrstorSupervisor(k, cpu, t.fpu.fpstate);
   const xs = cpu.xs;
   const cpl = xs.cpl;
   xs.cpl = 0;
@@ -183,6 +185,9 @@ export function sigreturn(k: Kernel, cpu: Cpu, t: Task): boolean {
     clearUserStates(k, cpu, t);
     return false;
   }
+  // restore_fpregs_from_user(): the user part came from the frame; the supervisor states come from the
+  // kernel buffer when the registers were not current's.
+  if (t.tif & TIF_NEED_FPU_LOAD) xrstorSupervisor(k, cpu, fps);
   k.policy.markActivated(k, cpu, t);
   fpregsUnlock(cpu);
   return true;

@@ -169,6 +169,18 @@ export function xrstorFrom(k: Kernel, cpu: Cpu, area: XsaveArea, lo: number, hi:
   if (k.meter) charge(k, cpu, RESTORE_OP[k.cfg.restore], k.m.stats.lastRestoreBytes, k.m.stats.lastRestoreInits);
 }
 
+/**
+ * os_xrstor_supervisor(fpstate): XRSTORS of the supervisor components alone (PASID, CET) from the
+ * task's buffer — the paths that load the user part from elsewhere (a signal frame, init_fpstate) need
+ * the rest from the kernel's copy when the registers are not the task's (5.8+).
+ */
+export function xrstorSupervisor(k: Kernel, cpu: Cpu, fps: FpState): void {
+  const lo = (k.cfg.kernelMaxLo & ~k.cfg.userMaxLo) >>> 0;
+  const hi = (k.cfg.kernelMaxHi & ~k.cfg.userMaxHi) >>> 0;
+  if ((lo | hi) === 0 || k.cfg.restore !== 'XRSTORS') return;
+  xrstorFrom(k, cpu, fps.area, lo, hi);
+}
+
 /** XFEATURE_MASK_FPSTATE: every user and supervisor feature except PKRU (PKRU is switched eagerly, 5.14+). */
 export const MASK_FPSTATE_LO = ~(1 << 9) >>> 0;
 export const MASK_FPSTATE_HI = 0xffff_ffff;
