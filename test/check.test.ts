@@ -267,6 +267,31 @@ test('kernel versions (--kernel): 4.13 on a standard-format CPU copies a ptrace 
   assertBadInput(['check', '--kernel', '3.10'], /--kernel: Linux 3\.10 is too old/);
 });
 
+test('buffer ownership: a cache hit left in the cache, or a buffer freed twice, makes two owners of one XSAVE buffer — found at once, while vmalloc-cache itself is clean', async () => {
+  const { vmallocCache } = await import('../src/policies/xbuf/vmalloc-cache.js');
+  const spr = builtinProfile('sapphire-rapids')!;
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [18], moves: ['write', 'syscall', 'return', 'exec', 'kfpu-task'], depth: 12 };
+  const keepsHit = {
+    ...vmallocCache,
+    allocate: (...a: Parameters<typeof vmallocCache.allocate>) => {
+      const hit = a[0].st.xbuf.cache.find((f) => f.size === a[3]);
+      return hit ?? vmallocCache.allocate(...a);
+    },
+  };
+  const freesTwice = { ...vmallocCache, free: (...a: Parameters<typeof vmallocCache.free>) => (vmallocCache.free(...a), vmallocCache.free(...a)) };
+  for (const [what, xbuf] of [
+    ['cache hit not removed', keepsHit],
+    ['double free', freesTwice],
+  ] as const) {
+    const f = explore(spr, { policy: deferred, designs: { xbuf } }, cfg).finding;
+    assert.equal(f?.invariant, 'buffer-owner', what);
+    assert.match(f!.detail, /buffer cache slot/, what);
+  }
+  const clean = explore(spr, { policy: deferred, designs: { xbuf: vmallocCache } }, cfg);
+  assert.equal(clean.finding, undefined, clean.finding?.detail);
+  assert.ok(clean.exhaustive);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

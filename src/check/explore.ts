@@ -11,6 +11,7 @@
  */
 import { CpuProfile } from '../arch/profile.js';
 import { InputError } from '../arch/errors.js';
+import { bufferOwnerFault } from './buffer-owners.js';
 import { cloneArea } from '../arch/xsave/area.js';
 import { fxrstor, xrstor, xrstors } from '../arch/xsave/instructions.js';
 import { enabledXState } from '../arch/xsave/state.js';
@@ -181,6 +182,7 @@ export const INVARIANTS: Readonly<Record<string, string>> = {
   signal: 'sigreturn of a corrupted frame gives SIGSEGV and init state, never another task’s values',
   'kernel-xsave-fault': 'no kernel XSAVE/XRSTOR faults (buffer too small for its mask, bad header)',
   'free-embedded': 'the embedded default fpstate is never freed',
+  'buffer-owner': 'every XSAVE buffer has one owner: none is shared by two tasks, freed twice or used after it was freed',
   'sleep-in-atomic': 'no sleeping allocation in atomic context',
   'kthread-fpu-load': 'kernel threads never load user FPU state',
   'guest-integrity': 'whenever a KVM guest runs, it sees its own last values',
@@ -412,7 +414,9 @@ export class Explorer {
     const bad = this.apply1(m);
     if (bad) return bad;
     const v = this.violations[0];
-    return v ? { invariant: v.rule, detail: v.detail } : null;
+    if (v) return { invariant: v.rule, detail: v.detail };
+    const shared = bufferOwnerFault(this.k);
+    return shared ? { invariant: 'buffer-owner', detail: shared } : null;
   }
 
   private apply1(m: Move): Bad {

@@ -48,14 +48,18 @@ class Arena implements Copier {
     return o;
   }
 
+  // take() may replace the buffer: read `this.buf` only after it (a view made on the old buffer at the
+  // new one's offset would overlap the arrays copied first).
   u8(src: Uint8Array): Uint8Array {
-    const b = new Uint8Array(this.buf, this.take(src.length), src.length);
+    const o = this.take(src.length);
+    const b = new Uint8Array(this.buf, o, src.length);
     b.set(src);
     return b;
   }
 
   i32(src: Int32Array): Int32Array {
-    const b = new Int32Array(this.buf, this.take(src.length * 4), src.length);
+    const o = this.take(src.length * 4);
+    const b = new Int32Array(this.buf, o, src.length);
     b.set(src);
     return b;
   }
