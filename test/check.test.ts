@@ -80,6 +80,15 @@ test('check CLI: 0 for a proof, 1 with a replayable counterexample, 2 for bad in
     assertBadInput(['check', '--mutant', 'nope'], /--mutant: unknown mutant 'nope'/);
     assertBadInput(['check', '--moves', 'write,teleport'], /--moves: unknown move 'teleport'/);
     assertBadInput(['check', '--replay', join(dir, 'missing.json')], /missing\.json: cannot read counterexample/);
+    // PASID moves need a PASID policy and a CPU with ENQCMD; a mutant's own design cannot be replaced.
+    assertBadInput(['check', '--moves', 'syscall,return,enqcmd'], /--moves: enqcmd needs a PASID policy/);
+    assertBadInput(['check', '--pasid', 'gp-fixup', '--moves', 'syscall,return,pasid,enqcmd'], /--moves: pasid, enqcmd need a CPU with ENQCMD.*zen4 has none/);
+    assertBadInput(['check', '--mutant', 'pkru-no-stash', '--pkru', 'eager'], /--pkru: mutant 'pkru-no-stash' brings its own pkru design/);
+    // A bound given on the command line wins over the mutant's own (pkru-xstate-init-value: depth 8, comps [9]).
+    const shallow = runCli('check', '--mutant', 'pkru-xstate-init-value', '--depth', '3', '--json');
+    assert.equal(shallow.code, 0, shallow.err);
+    assert.deepEqual((JSON.parse(shallow.out) as { config: { depth: number; comps: number[] } }).config.depth, 3);
+    assert.deepEqual((JSON.parse(shallow.out) as { config: { depth: number; comps: number[] } }).config.comps, [9]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,6 +21,7 @@ import type { FpuPolicy } from '../kernel/fpu/policy.js';
 import type { Designs } from '../kernel/designs.js';
 import { KERNEL_TAG } from '../kernel/kfpu.js';
 import { INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
+import { pasidSupported } from '../kernel/pasid.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
 import { StateStore } from '../kernel/snapshot.js';
 import { KState } from '../kernel/state.js';
@@ -252,6 +253,13 @@ export class Explorer {
     this.k = createKernel(profile, target.policy, { cpus: cfg.cpus, version: target.kernel ?? NEWEST_KERNEL, designs: target.designs });
     for (const c of cfg.comps) if ((this.k.cfg.xcr0 & (1n << BigInt(c))) === 0n) throw new InputError(`component ${c} is not enabled on ${profile.id} (XCR0 0x${this.k.cfg.xcr0.toString(16)})`, '--comps');
     this.on = new Set(cfg.moves);
+    const pasidMoves = cfg.moves.filter((m) => m === 'pasid' || m === 'pasid-change' || m === 'enqcmd');
+    if (pasidMoves.length > 0) {
+      const need = `${pasidMoves.join(', ')} ${pasidMoves.length > 1 ? 'need' : 'needs'}`;
+      // Without a PASID policy the kernel does nothing for PASID: every ENQCMD would be reported.
+      if (!this.k.designs.pasid) throw new InputError(`${need} a PASID policy beside the FPU policy (--pasid gp-fixup, switch-mm, switch-mm-cmp or ipi-all)`, '--moves');
+      if (!pasidSupported(this.k)) throw new InputError(`${need} a CPU with ENQCMD and the PASID state component; ${profile.id} has none (try sapphire-rapids)`, '--moves');
+    }
     const slots = cfg.tasks + cfg.children;
     this.pids = Array.from({ length: slots }, (_, i) => FIRST_PID + i);
     this.nc = cfg.comps.length;

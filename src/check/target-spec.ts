@@ -31,5 +31,18 @@ export function resolveTarget(o: TargetSpec): { target: Target; label: string; c
   const m = mutant(o.mutant);
   if (!m) throw new InputError(`unknown mutant '${o.mutant}' (known: ${MUTANTS.map((x) => x.name).join(', ')})`, '--mutant');
   const k = kernel ?? m.kernel;
-  return { target: kernel === undefined ? m : { ...m, kernel }, label: `${m.name} (mutant of ${m.of}${on(k)})`, config: m.config };
+  // Design flags add the designs a mutant does not bring; naming another for one it brings is refused.
+  const designs = { ...m.designs };
+  const added: string[] = [];
+  for (const d of ['xbuf', 'pkru', 'pasid'] as const) {
+    const name = o[d];
+    if (name === undefined) continue;
+    if (m.designs?.[d]) throw new InputError(`mutant '${m.name}' brings its own ${d} design (${m.designs[d]!.name})`, `--${d}`);
+    if (d === 'xbuf') designs.xbuf = xbufDesign(name);
+    else if (d === 'pkru') designs.pkru = pkruPolicy(name);
+    else designs.pasid = pasidPolicy(name);
+    added.push(`${d} ${name}`);
+  }
+  const target = { ...m, designs, kernel: k };
+  return { target, label: `${m.name} (mutant of ${m.of}${on(k)})${added.length ? `, ${added.join(', ')}` : ''}`, config: m.config };
 }

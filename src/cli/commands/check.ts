@@ -9,7 +9,7 @@ import { CHECK_MODES, CheckFile, CheckMode, loadCheckConfig, SEED_MAX } from '..
 import { CheckConfig, DEFAULT_CONFIG, explore, Finding, MOVE_KINDS, MoveKind, replayPath, Target, TRACKABLE } from '../../check/explore.js';
 import { Counterexample, loadCounterexample } from '../../check/counterexample.js';
 import { minimizeConfig, minimizePath } from '../../check/minimize.js';
-import { mutant, mutantConfig, MUTANTS } from '../../check/mutants/index.js';
+import { mutant, MUTANTS } from '../../check/mutants/index.js';
 import { exploreParallel } from '../../check/parallel.js';
 import { randomWalks } from '../../check/random-walk.js';
 import { resolveTarget, TargetSpec } from '../../check/target-spec.js';
@@ -62,6 +62,21 @@ interface Settings {
   walks: number;
   walkDepth: number;
   workers: number;
+  /** The bounds given on the command line or in the --config file: they win over a mutant's own. */
+  given: ReadonlySet<keyof CheckConfig>;
+}
+
+const BOUNDS = ['cpus', 'tasks', 'children', 'depth', 'comps', 'moves', 'maxStates'] as const;
+
+/** A mutant's own bounds over `s.cfg`, except those given on the command line or in the file. */
+function boundsFor(s: Settings, own: Partial<CheckConfig> | undefined): CheckConfig {
+  const cfg: CheckConfig = { ...s.cfg };
+  const take = <K extends keyof CheckConfig>(b: K): void => {
+    const v = own?.[b];
+    if (v !== undefined && !s.given.has(b)) cfg[b] = v as CheckConfig[K];
+  };
+  for (const b of BOUNDS) take(b);
+  return cfg;
 }
 
 function configFrom(o: Opts): CheckConfig {
@@ -115,6 +130,7 @@ function settingsFrom(o: Opts, cmd: Command): Settings {
     walks: fromFile('walks') ?? intOption('--walks', o.walks, 1, 1_000_000_000),
     walkDepth: fromFile('walkDepth') ?? intOption('--walk-depth', o.walkDepth, 1, 100_000),
     workers,
+    given: new Set(BOUNDS.filter((b) => cmd.getOptionValueSource(b) === 'cli' || file[b] !== undefined)),
   };
 }
 
@@ -231,7 +247,7 @@ export function checkCommand(): Command {
       const now = (): number => performance.now();
       if (o.allMutants || own.length > 1) {
         const rows = (own.length > 0 ? own : MUTANTS).map((m) => {
-          const r = explore(m.cpu ? loadProfile(m.cpu) : profile, m, mutantConfig(m, s.cfg), now);
+          const r = explore(m.cpu ? loadProfile(m.cpu) : profile, m, boundsFor(s, m.config), now);
           return { name: m.name, of: m.of, bug: m.bug, found: r.finding !== undefined, seconds: Number(r.seconds.toFixed(3)), steps: r.finding?.path.length ?? null, invariant: r.finding?.invariant ?? null, states: r.states };
         });
         if (o.json) process.stdout.write(toJson({ config: s.cfg, mutants: rows }));
@@ -240,7 +256,7 @@ export function checkCommand(): Command {
         return;
       }
       const { target, label, config } = resolveTarget(s.spec);
-      const cfg1 = { ...s.cfg, ...config };
+      const cfg1 = boundsFor(s, config);
       if (s.mode === 'random') return walkCommand(o, s, profile, target, label, cfg1);
       const bar = checkProgress(cfg1.depth, 'depth', o.json === true, now);
       const r =
