@@ -301,6 +301,25 @@ test('buffer ownership: a cache hit left in the cache, or a buffer freed twice, 
   assert.ok(clean.exhaustive);
 });
 
+test('rt_sigreturn in two steps (sigreturn-enter, sigreturn-restore): preemption and kernel FPU use before and after the restore; every correct policy is clean, fpregs_mark_activate() that keeps TIF_NEED_FPU_LOAD is found', async () => {
+  const { lazyTs } = await import('../src/policies/fpu/lazy-ts.js');
+  const { fpregsActivate } = await import('../src/kernel/fpu/core.js');
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, moves: ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'migrate', 'signal', 'sigreturn-enter', 'sigreturn-bad'], depth: 7 };
+  for (const p of [deferred, eager, lazyTs]) {
+    const r = explore(zen4, { policy: p }, cfg);
+    assert.equal(r.finding, undefined, `${p.name}: ${r.finding?.detail}`);
+  }
+  const keepsTif = { ...deferred, name: 'keeps-tif', markActivated: (...a: Parameters<typeof deferred.markActivated>) => (fpregsActivate(a[0], a[1], a[2].fpu), (a[2].fpu.lastCpu = a[1].id)) };
+  const f = explore(zen4, { policy: keepsTif }, { ...cfg, moves: ['write', 'syscall', 'return', 'kfpu-task', 'signal', 'sigreturn-enter'], depth: 10 }).finding;
+  assert.equal(f?.invariant, 'integrity');
+  assert.deepEqual(
+    f!.path.map((m) => m.op),
+    ['write', 'syscall', 'signal', 'return', 'sigreturn-enter', 'kfpu', 'sigreturn-restore', 'kfpu', 'return'],
+  );
+  // With the atomic rt_sigreturn the same bug is out of reach: the restore never meets TIF_NEED_FPU_LOAD set.
+  assert.equal(explore(zen4, { policy: keepsTif }, { ...cfg, moves: ['write', 'syscall', 'return', 'kfpu-task', 'signal', 'sigreturn'], depth: 10 }).finding, undefined);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

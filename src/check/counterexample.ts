@@ -15,6 +15,8 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('sigreturn'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('exec'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('sigreturn-bad'), pid: z.number().int(), bad: z.enum(BAD_IMAGES) }),
+  z.strictObject({ op: z.literal('sigreturn-enter'), pid: z.number().int(), bad: z.enum(BAD_IMAGES).optional() }),
+  z.strictObject({ op: z.literal('sigreturn-restore'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('fork'), pid: z.number().int(), thread: z.boolean() }),
   z.strictObject({ op: z.literal('exit'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('ptrace'), pid: z.number().int(), target: z.number().int(), how: z.enum(['get', 'set', 'bogus']), bad: z.enum(BAD_IMAGES).optional() }),

@@ -40,6 +40,10 @@ export type Move =
   | { op: 'signal'; pid: number }
   | { op: 'sigreturn'; pid: number }
   | { op: 'sigreturn-bad'; pid: number; bad: BadImage }
+  /** The handler enters rt_sigreturn (its frame as written, or corrupted); the restore is a move of its own. */
+  | { op: 'sigreturn-enter'; pid: number; bad?: BadImage }
+  /** rt_sigreturn's restore from the frame (after sigreturn-enter); the task then returns with `return`. */
+  | { op: 'sigreturn-restore'; pid: number }
   | { op: 'exec'; pid: number }
   | { op: 'fork'; pid: number; thread: boolean }
   | { op: 'exit'; pid: number }
@@ -89,6 +93,7 @@ export const MOVE_KINDS = [
   'signal',
   'sigreturn',
   'sigreturn-bad',
+  'sigreturn-enter',
   'exec',
   'fork',
   'clone',
@@ -204,6 +209,12 @@ const USER_MXCSR = 0x1f80 | 0x6000;
 const guestTagOf = (pid: number, which: number): number => 1_000_000 + pid * 2 + which;
 /** Components a guest's view is checked for (its fpstate has the default user features). */
 const GUEST_COMPS: ReadonlySet<number> = new Set([0, 1, 2]);
+
+/** `inSys` values: not in a syscall, in one, in rt_sigreturn before its restore (honest frame, corrupted frame), after it. */
+const IN_SYSCALL = 1;
+const IN_SIGRETURN = 2;
+const IN_SIGRETURN_BAD = 3;
+const IN_SIGRETURN_DONE = 4;
 
 /** Per task slot: never created, alive, exited. */
 const UNBORN = 0;
@@ -345,6 +356,11 @@ export class Explorer {
         if (t.frames.length > 0) {
           if (on.has('sigreturn')) out.push({ op: 'sigreturn', pid: t.pid });
           if (on.has('sigreturn-bad')) for (const bad of BAD_IMAGES) out.push({ op: 'sigreturn-bad', pid: t.pid, bad });
+          // rt_sigreturn as two steps: the kernel may be preempted, interrupted, migrated before the restore.
+          if (on.has('sigreturn-enter')) {
+            out.push({ op: 'sigreturn-enter', pid: t.pid });
+            if (on.has('sigreturn-bad')) for (const bad of BAD_IMAGES) out.push({ op: 'sigreturn-enter', pid: t.pid, bad });
+          }
         }
       }
       const vcpu = user ? t.vcpu : null;
@@ -357,10 +373,12 @@ export class Explorer {
       if (user && !t.inUser && vcpu?.inRun) {
         if (on.has('kvm')) out.push({ op: 'kvm', pid: t.pid, what: 'entry' });
       }
-      if (user && !t.inUser) {
+      const sigreturning = user && !t.inUser && (this.inSys[this.idx(t.pid)] === IN_SIGRETURN || this.inSys[this.idx(t.pid)] === IN_SIGRETURN_BAD);
+      if (sigreturning) out.push({ op: 'sigreturn-restore', pid: t.pid });
+      if (user && !t.inUser && !sigreturning) {
         if (on.has('return')) out.push({ op: 'return', pid: t.pid });
         // In ioctl(KVM_RUN) the thread does nothing else but enter the guest or return.
-        const sys = this.inSys[this.idx(t.pid)] === 1 && !vcpu?.inRun;
+        const sys = this.inSys[this.idx(t.pid)] === IN_SYSCALL && !vcpu?.inRun;
         // KVM is checked through the 5.16+ API (fpu_swap_kvm_fpstate); the model's pre-5.16 path is an
         // approximation of kvm_load_guest_fpu not faithful enough for a verdict.
         if (sys && on.has('kvm') && t.frames.length === 0 && this.k.policy.kvmApi === 'fpstate-swap') out.push({ op: 'kvm', pid: t.pid, what: 'run' });
@@ -440,13 +458,15 @@ export class Explorer {
         this.apply({ type: 'syscall', pid: m.pid, nr: 39 });
         this.inSys[this.idx(m.pid)] = 1;
         return null;
-      case 'return':
+      case 'return': {
+        const i = this.idx(m.pid);
         // ioctl(KVM_RUN) returns: the host's state is installed again (kvm_put_guest_fpu / fpstate swap).
         if (this.k.st.tasks.get(m.pid)?.vcpu?.inRun) this.apply({ type: 'kvm-put', pid: m.pid });
-        if (this.inSys[this.idx(m.pid)]) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
-        this.inSys[this.idx(m.pid)] = 0;
+        if (this.inSys[i] === IN_SYSCALL) this.apply({ type: 'sysexit', pid: m.pid, nr: 39, ret: m.pid });
+        this.inSys[i] = 0;
         this.returnToUser(m.pid);
         return this.observe(m.pid);
+      }
       case 'signal':
         this.apply({ type: 'kill', pid: m.pid, sig: SIGUSR1 });
         return null;
@@ -458,19 +478,27 @@ export class Explorer {
         return null;
       }
       case 'sigreturn':
-      case 'sigreturn-bad': {
-        const i = this.idx(m.pid) * nc;
+      case 'sigreturn-bad':
+      case 'sigreturn-enter': {
+        const bad = m.op === 'sigreturn' ? undefined : m.bad;
         // The handler may corrupt its frame first: a reserved XSTATE_BV bit makes XRSTOR #GP.
-        if (m.op === 'sigreturn-bad') for (const e of badEdits(m.bad)) this.apply({ type: 'frame-edit', pid: m.pid, ...e });
-        // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame.
+        if (bad) for (const e of badEdits(bad)) this.apply({ type: 'frame-edit', pid: m.pid, ...e });
+        // The handler's rt_sigreturn: the kernel restores the interrupted context from the frame — at
+        // once, or (sigreturn-enter) in a move of its own, with preemption possible before and after.
         this.apply({ type: 'syscall', pid: m.pid, nr: NR_RT_SIGRETURN });
-        this.apply({ type: 'sigreturn', pid: m.pid });
-        // A frame that cannot be restored: init state (fpu__clear_user_states), then SIGSEGV's handler.
-        this.shadow.set(m.op === 'sigreturn' ? this.saved.subarray(i, i + nc) : this.initTok, i);
-        this.saved.set(this.initTok, i);
+        if (m.op === 'sigreturn-enter') {
+          this.inSys[this.idx(m.pid)] = bad ? IN_SIGRETURN_BAD : IN_SIGRETURN;
+          return null;
+        }
+        this.sigreturnRestore(m.pid, bad === undefined);
+        this.inSys[this.idx(m.pid)] = 0;
         this.returnToUser(m.pid);
         return this.observe(m.pid);
       }
+      case 'sigreturn-restore':
+        this.sigreturnRestore(m.pid, this.inSys[this.idx(m.pid)] === IN_SIGRETURN);
+        this.inSys[this.idx(m.pid)] = IN_SIGRETURN_DONE;
+        return null;
       case 'switch':
         this.apply({ type: 'switch', cpu: m.cpu, next: m.next, prevState: 'R' });
         return null;
@@ -555,6 +583,16 @@ export class Explorer {
         return { invariant: 'pasid', detail: `ENQCMD by t${m.pid} ${seen === -1 ? 'took #GP and was not fixed up' : `carried PASID ${seen}`}; its mm's PASID is ${want}` };
       }
     }
+  }
+
+  /** rt_sigreturn's restore from the frame: the task's values are the interrupted ones again, or init state and SIGSEGV. */
+  private sigreturnRestore(pid: number, honest: boolean): void {
+    const nc = this.nc;
+    const i = this.idx(pid) * nc;
+    this.apply({ type: 'sigreturn', pid });
+    // A frame that cannot be restored: init state (fpu__clear_user_states), then SIGSEGV's handler.
+    this.shadow.set(honest ? this.saved.subarray(i, i + nc) : this.initTok, i);
+    this.saved.set(this.initTok, i);
   }
 
   /** A debugger (the task in a syscall) reads or writes the stopped tracee's FPU regset. */

@@ -17,6 +17,6 @@ export function sameMove(a: Move, b: Move): boolean {
 /** The `--moves` kind that enables `m`. */
 export function moveKindOf(m: Move): MoveKind | undefined {
   const k =
-    m.op === 'kfpu' ? `kfpu-${m.ctx}` : m.op === 'fork' ? (m.thread ? 'clone' : 'fork') : m.op === 'ptrace' ? `ptrace-${m.how}` : m.op === 'pasid' && m.change ? 'pasid-change' : m.op;
+    m.op === 'kfpu' ? `kfpu-${m.ctx}` : m.op === 'sigreturn-restore' ? 'sigreturn-enter' : m.op === 'fork' ? (m.thread ? 'clone' : 'fork') : m.op === 'ptrace' ? `ptrace-${m.how}` : m.op === 'pasid' && m.change ? 'pasid-change' : m.op;
   return (MOVE_KINDS as readonly string[]).includes(k) ? (k as MoveKind) : undefined;
 }

@@ -35,6 +35,12 @@ export function describeMove(m: Move): string {
       return `${task(m.pid)}'s handler calls rt_sigreturn: the kernel restores the interrupted registers from the signal frame, then returns to user mode`;
     case 'sigreturn-bad':
       return `${task(m.pid)}'s handler corrupts its signal frame (${BAD_TEXT[m.bad]}) and calls rt_sigreturn: the restore must fail, leave init state and send SIGSEGV; it returns to user mode`;
+    case 'sigreturn-enter':
+      return m.bad
+        ? `${task(m.pid)}'s handler corrupts its signal frame (${BAD_TEXT[m.bad]}) and enters rt_sigreturn (preemptible until the restore)`
+        : `${task(m.pid)}'s handler enters rt_sigreturn (preemptible until the restore)`;
+    case 'sigreturn-restore':
+      return `${task(m.pid)}, in rt_sigreturn, restores the interrupted registers from its signal frame (XRSTOR from user memory; init state and SIGSEGV if it faults); it is still in the kernel`;
     case 'fork':
       return `${task(m.pid)}'s system call is ${m.thread ? 'clone(CLONE_VM|CLONE_THREAD)' : 'fork()'}: fpu_clone() copies its state to the child (runnable, still in the kernel)`;
     case 'exit':
