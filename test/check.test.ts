@@ -320,6 +320,28 @@ test('rt_sigreturn in two steps (sigreturn-enter, sigreturn-restore): preemption
   assert.equal(explore(zen4, { policy: keepsTif }, { ...cfg, moves: ['write', 'syscall', 'return', 'kfpu-task', 'signal', 'sigreturn'], depth: 10 }).finding, undefined);
 });
 
+test('user MXCSR (the mxcsr move): a task reads back the MXCSR it loaded, the default after exec, in a handler and in a forked child; a kernel_fpu_begin() that loads the default before saving is found', async () => {
+  const { writeMxcsr } = await import('../src/arch/xsave/registers.js');
+  const { MXCSR_INIT } = await import('../src/arch/xsave/values.js');
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, children: 1, moves: ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'migrate', 'exec', 'fork', 'signal', 'sigreturn', 'mxcsr'], depth: 6 };
+  const r = explore(zen4, { policy: deferred }, cfg);
+  assert.equal(r.finding, undefined, r.finding?.detail);
+  const early = {
+    ...deferred,
+    kernelFpuBegin: (...a: Parameters<typeof deferred.kernelFpuBegin>) => {
+      const xs = a[1].xs;
+      const cpl = xs.cpl;
+      xs.cpl = 0;
+      writeMxcsr(xs, MXCSR_INIT, a[0].m.profile.quirks.mxcsrMask);
+      xs.cpl = cpl;
+      deferred.kernelFpuBegin(...a);
+    },
+  };
+  const f = explore(zen4, { policy: early }, cfg).finding;
+  assert.equal(f?.invariant, 'integrity');
+  assert.match(f!.detail, /reads MXCSR 0x1f80, not 0x7f80/);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

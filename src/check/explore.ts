@@ -20,6 +20,7 @@ import { valueToken } from '../kernel/entry.js';
 import type { FpuPolicy } from '../kernel/fpu/policy.js';
 import type { Designs } from '../kernel/designs.js';
 import { KERNEL_TAG } from '../kernel/kfpu.js';
+import { MXCSR_INIT } from '../arch/xsave/values.js';
 import { INIT_PKRU, pkruToken, pkruValue } from '../kernel/pkru.js';
 import { pasidSupported } from '../kernel/pasid.js';
 import { createKernel, Kernel, Violation } from '../kernel/kernel.js';
@@ -248,6 +249,8 @@ export class Explorer {
   private readonly alive: Uint8Array;
   /** Per task and component: what its KVM guest last wrote (init until then). */
   private readonly guest: Int32Array;
+  /** Per task: the MXCSR it last loaded, and the interrupted one while a handler runs (with the `mxcsr` move). */
+  private readonly mx: Int32Array;
   private owner = new Map<number, string>();
   private violations: Violation[] = [];
   private readonly on: ReadonlySet<MoveKind>;
@@ -277,6 +280,7 @@ export class Explorer {
     this.initTok = Int32Array.from(cfg.comps, (c) => (c === PKRU ? pkruToken(this.k, INIT_PKRU) : 0));
     this.shadow = new Int32Array(slots * this.nc);
     this.saved = new Int32Array(slots * this.nc);
+    this.mx = new Int32Array(2 * slots);
     for (let i = 0; i < slots; i++) this.resetShadow(i);
     this.inSys = new Uint8Array(slots);
     this.alive = new Uint8Array(slots);
@@ -320,6 +324,7 @@ export class Explorer {
   private resetShadow(i: number): void {
     this.shadow.set(this.initTok, i * this.nc);
     this.saved.set(this.initTok, i * this.nc);
+    this.mx[2 * i] = this.mx[2 * i + 1] = MXCSR_INIT;
   }
 
   private compIndex(comp: number): number {
@@ -475,6 +480,7 @@ export class Explorer {
         // exec drops the AMX permission; the new program asks for it again before it uses AMX.
         if (this.amx) this.apply({ type: 'arch-prctl', pid: m.pid, code: ARCH_REQ_XCOMP_PERM, arg: XFEATURE_XTILEDATA });
         this.shadow.set(this.initTok, this.idx(m.pid) * nc);
+        this.mx[2 * this.idx(m.pid)] = MXCSR_INIT; // fpu_flush_thread: init state, MXCSR 0x1f80
         return null;
       }
       case 'sigreturn':
@@ -525,6 +531,8 @@ export class Explorer {
         for (let c = 0; c < nc; c++) this.shadow[slot * nc + c] = this.cfg.comps[c] === XFEATURE_XTILEDATA ? this.initTok[c] : this.shadow[p + c];
         this.inSys[slot] = 1; // it returns from the fork() call
         this.guest.fill(0, slot * nc, slot * nc + nc);
+        this.mx[2 * slot] = this.mx[2 * this.idx(m.pid)];
+        this.mx[2 * slot + 1] = MXCSR_INIT;
         return null;
       }
       case 'exit': {
@@ -556,9 +564,14 @@ export class Explorer {
       case 'irq-in-lock':
         this.apply({ type: 'irq-arm', cpu: m.cpu });
         return null;
-      case 'mxcsr':
-        this.apply({ type: 'user-mxcsr', pid: m.pid, value: USER_MXCSR });
+      case 'mxcsr': {
+        // The task toggles between its own MXCSR and the default one.
+        const i = 2 * this.idx(m.pid);
+        const value = this.mx[i] === USER_MXCSR ? MXCSR_INIT : USER_MXCSR;
+        this.apply({ type: 'user-mxcsr', pid: m.pid, value });
+        this.mx[i] = value;
         return null;
+      }
       case 'kvm': {
         if (m.what === 'run') this.apply({ type: 'kvm-run', pid: m.pid });
         else if (m.what === 'exit') this.apply({ type: 'vm-exit', pid: m.pid });
@@ -593,6 +606,9 @@ export class Explorer {
     // A frame that cannot be restored: init state (fpu__clear_user_states), then SIGSEGV's handler.
     this.shadow.set(honest ? this.saved.subarray(i, i + nc) : this.initTok, i);
     this.saved.set(this.initTok, i);
+    const j = 2 * this.idx(pid);
+    this.mx[j] = honest ? this.mx[j + 1] : MXCSR_INIT;
+    this.mx[j + 1] = MXCSR_INIT;
   }
 
   /** A debugger (the task in a syscall) reads or writes the stopped tracee's FPU regset. */
@@ -649,6 +665,9 @@ export class Explorer {
       const i = this.idx(pid) * this.nc;
       this.saved.set(this.shadow.subarray(i, i + this.nc), i);
       this.shadow.set(this.initTok, i); // the handler's registers: init state (fpu__clear_user_states)
+      const j = 2 * this.idx(pid);
+      this.mx[j + 1] = this.mx[j];
+      this.mx[j] = MXCSR_INIT;
     }
   }
 
@@ -668,6 +687,21 @@ export class Explorer {
 
   /** The task, back in user mode, reads every tracked component: its own last value, nobody else's. */
   private observe(pid: number): Bad {
+    return this.observeComps(pid) ?? (this.on.has('mxcsr') ? this.observeMxcsr(pid) : null);
+  }
+
+  /** STMXCSR: the MXCSR the task last loaded (the default after exec and at handler entry). */
+  private observeMxcsr(pid: number): Bad {
+    // An SSE access first, so a lazy policy's #NM brings the task's state in.
+    if (this.compIndex(1) < 0) this.apply({ type: 'user-read', pid, comp: 1 });
+    const t = this.k.st.tasks.get(pid)!;
+    const seen = this.k.st.cpus[t.cpu].xs.mxcsr;
+    const want = this.mx[2 * this.idx(pid)];
+    if (seen === want) return null;
+    return { invariant: 'integrity', detail: `t${pid} returned to user mode and reads MXCSR 0x${seen.toString(16)}, not 0x${want.toString(16)} (${want === MXCSR_INIT ? 'the default, which it should have' : 'the value it last loaded'})` };
+  }
+
+  private observeComps(pid: number): Bad {
     for (const [ci, comp] of this.cfg.comps.entries()) {
       const seen = this.apply({ type: 'user-read', pid, comp });
       const want = this.shadow[this.idx(pid) * this.nc + ci];
@@ -697,7 +731,7 @@ export class Explorer {
   private readonly store = new StateStore();
   /** The oracle's arrays, as `visit` records them beside the kernel state. */
   private get extra(): readonly (Int32Array | Uint8Array)[] {
-    return (this.extraArrays ??= [this.shadow, this.saved, this.inSys, this.alive, this.guest]);
+    return (this.extraArrays ??= [this.shadow, this.saved, this.inSys, this.alive, this.guest, this.mx]);
   }
   private extraArrays: readonly (Int32Array | Uint8Array)[] | null = null;
 
@@ -707,21 +741,22 @@ export class Explorer {
    */
   snapshot(parent: Node | null, move: Move | null, depth: number): Node {
     this.store.freeze(this.k.st);
-    const { shadow, saved, guest, inSys, alive } = this;
+    const { shadow, saved, guest, inSys, alive, mx } = this;
     const a = shadow.length;
-    const oracle = new Int32Array(3 * a + 2 * inSys.length);
+    const oracle = new Int32Array(3 * a + 2 * inSys.length + mx.length);
     oracle.set(shadow, 0);
     oracle.set(saved, a);
     oracle.set(guest, 2 * a);
     let o = 3 * a;
     for (let i = 0; i < inSys.length; i++) oracle[o++] = inSys[i];
     for (let i = 0; i < alive.length; i++) oracle[o++] = alive[i];
+    oracle.set(mx, o);
     return { st: this.k.st, oracle, parent, move, depth };
   }
 
   /** The explorer's oracle arrays := `n`'s. */
   private unpack(n: Node): void {
-    const { shadow, saved, guest, inSys, alive } = this;
+    const { shadow, saved, guest, inSys, alive, mx } = this;
     const src = n.oracle;
     const a = shadow.length;
     for (let i = 0; i < a; i++) {
@@ -732,6 +767,7 @@ export class Explorer {
     let o = 3 * a;
     for (let i = 0; i < inSys.length; i++) inSys[i] = src[o++];
     for (let i = 0; i < alive.length; i++) alive[i] = src[o++];
+    for (let i = 0; i < mx.length; i++) mx[i] = src[o++];
   }
 
   /** Makes `n`'s state current as a working copy; with `last` (no further move from `n`) the node lets its state go. */
@@ -761,7 +797,7 @@ export class Explorer {
 
   /** A string naming the current state and oracle: a 64-bit digest of the kernel state, the oracle exactly (same in every worker thread). */
   key(): string {
-    return `${this.store.digest(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}`;
+    return `${this.store.digest(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}|${this.mx.join(',')}`;
   }
 }
 
