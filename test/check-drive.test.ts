@@ -30,7 +30,7 @@ test('--config: a YAML file sets the bounds, flags given win, and bad files exit
     writeFileSync(f, 'policy: eager\ndepth: 3\ntasks: 1\ncpus: 1\nmoves: [write, syscall, return]\n');
     const a = runCli('check', '--config', f);
     assert.equal(a.code, 0, a.err);
-    assert.match(a.out, /check eager: 1 CPUs, 1 tasks, depth 3, components SSE, moves write syscall return\n/);
+    assert.match(a.out, /check eager: 1 CPUs, 1 tasks, depth 3, components SSE\+AVX, moves write syscall return\n/);
     const b = runCli('check', '--config', f, '--depth', '4', '--policy', 'deferred');
     assert.equal(b.code, 0, b.err);
     assert.match(b.out, /check deferred: 1 CPUs, 1 tasks, depth 4,/);
@@ -127,11 +127,12 @@ test('delta debugging: a padded path shrinks to the shortest; a breadth-first pa
 });
 
 test('worker threads: two workers give exactly the single-thread result (states, transitions, depth, counterexample)', async () => {
+  const sse: CheckConfig = { ...DEFAULT_CONFIG, comps: [1] }; // SSE alone keeps the four cases quick
   const cases: { spec: { policy: string; mutant?: string }; cfg: CheckConfig }[] = [
     { spec: { policy: 'deferred' }, cfg: { ...DEFAULT_CONFIG, depth: 6 } },
     { spec: { policy: 'deferred' }, cfg: { ...DEFAULT_CONFIG, depth: 8, maxStates: 1000 } },
-    { spec: { policy: 'deferred', mutant: 'deferred-no-last-cpu' }, cfg: DEFAULT_CONFIG },
-    { spec: { policy: 'deferred', mutant: 'deferred-exec-drop' }, cfg: { ...DEFAULT_CONFIG, cpus: 2, tasks: 2, depth: 11 } },
+    { spec: { policy: 'deferred', mutant: 'deferred-no-last-cpu' }, cfg: sse },
+    { spec: { policy: 'deferred', mutant: 'deferred-exec-drop' }, cfg: { ...sse, depth: 11 } },
   ];
   for (const { spec, cfg } of cases) {
     const m = spec.mutant ? mutant(spec.mutant)! : undefined;

@@ -135,7 +135,7 @@ export const TRACKABLE = [0, 1, 2, 9, 17, 18] as const;
 const DEFAULT_MOVES: MoveKind[] = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'exec'];
 
 /** The default bounds (the other moves multiply the space: `--moves` adds them). */
-export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, children: 0, depth: 12, comps: [1], moves: DEFAULT_MOVES, maxStates: 2_000_000 };
+export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, children: 0, depth: 12, comps: [1, 2], moves: DEFAULT_MOVES, maxStates: 2_000_000 };
 
 /** SIGUSR1: the handler runs and returns with rt_sigreturn. */
 const SIGUSR1 = 10;
