@@ -342,6 +342,31 @@ test('user MXCSR (the mxcsr move): a task reads back the MXCSR it loaded, the de
   assert.match(f!.detail, /reads MXCSR 0x1f80, not 0x7f80/);
 });
 
+test('interrupts: an armed interrupt runs where the kernel moves the registers with IRQs on — its hardirq part inside fpregs_lock(), its softirq too outside — so an fpu_clone() without fpregs_lock() is found; exit to user mode runs with IRQs off', async () => {
+  const { fpregsRestoreUserregs } = await import('../src/policies/fpu/deferred.js');
+  const { saveFpregsToFpstate } = await import('../src/kernel/fpu/core.js');
+  const { TIF_NEED_FPU_LOAD } = await import('../src/kernel/state.js');
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [1], children: 1, moves: ['write', 'syscall', 'return', 'switch', 'kfpu-softirq', 'fork', 'irq-in-lock'], depth: 7 };
+  assert.equal(explore(zen4, { policy: deferred }, cfg).finding, undefined);
+  const unlocked = {
+    ...deferred,
+    fork: (...a: Parameters<typeof deferred.fork>) => {
+      const [k, cpu, parent, child, minimal] = a;
+      child.fpu.lastCpu = -1;
+      child.tif |= TIF_NEED_FPU_LOAD;
+      if (minimal) return;
+      if (parent.tif & TIF_NEED_FPU_LOAD) fpregsRestoreUserregs(k, cpu, parent);
+      saveFpregsToFpstate(k, cpu, child.fpu, child);
+    },
+  };
+  const f = explore(zen4, { policy: unlocked }, cfg).finding;
+  assert.equal(f?.invariant, 'confidentiality');
+  assert.deepEqual(
+    f!.path.map((m) => m.op),
+    ['syscall', 'kfpu', 'irq-in-lock', 'fork', 'return'],
+  );
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

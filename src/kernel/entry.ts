@@ -52,7 +52,10 @@ export function returnToUser(k: Kernel, t: Task): void {
     return;
   }
   while (t.pending.length > 0) deliverSignal(k, cpu, t, t.pending.shift()!);
+  // arch_exit_to_user_mode_prepare runs with interrupts off (signal delivery before it does not).
+  cpu.irqsOff = true;
   k.policy.returnToUser(k, cpu, t);
+  cpu.irqsOff = false;
   t.inUser = true;
   cpu.xs.cpl = 3;
 }

@@ -95,6 +95,7 @@ export function createKernel(profile: CpuProfile, policy: FpuPolicy, opts: Kerne
       preload: false,
       fpregsLocked: false,
       irqArmed: false,
+      irqsOff: false,
       mm: 0,
       rq: [],
     };

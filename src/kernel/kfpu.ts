@@ -60,11 +60,14 @@ export function kernelFpuSection(k: Kernel, cpu: Cpu, ctx: KfpuContext): boolean
 }
 
 /**
- * A point inside an fpregs_lock() region where a hardirq may arrive (IRQs are on, BH is off). When the
- * checker armed one on this CPU, its kernel FPU section runs here — if irq_fpu_usable() allows it.
+ * A point where the kernel has moved this CPU's FPU registers but not yet marked whose they are. When
+ * the checker armed an interrupt on this CPU and interrupts are on, it arrives here: inside an
+ * fpregs_lock() region (BH off) only its hardirq part runs, with a kernel FPU section if
+ * irq_fpu_usable() allows it; outside one, the softirq it raises runs on its exit too — which is why
+ * the code must hold fpregs_lock() there.
  */
 export function irqWindow(k: Kernel, cpu: Cpu): void {
-  if (!cpu.irqArmed || !cpu.fpregsLocked) return;
+  if (!cpu.irqArmed || cpu.irqsOff) return;
   cpu.irqArmed = false;
-  kernelFpuSection(k, cpu, 'hardirq');
+  kernelFpuSection(k, cpu, cpu.fpregsLocked ? 'hardirq' : 'softirq');
 }

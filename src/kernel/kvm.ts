@@ -101,7 +101,11 @@ export function kvmEnterGuest(k: Kernel, cpu: Cpu, t: Task): void {
   }
   if (k.policy.kvmApi === 'kernel-fpu') {
     if (!t.vcpu.loaded) loadGuestFpu(k, cpu, t); // the preempt notifier's sched-in
-  } else if (t.tif & TIF_NEED_FPU_LOAD) k.policy.makeRegistersValid(k, cpu, t);
+  } else if (t.tif & TIF_NEED_FPU_LOAD) {
+    cpu.irqsOff = true; // vcpu_enter_guest: local_irq_disable() comes before switch_fpu_return()
+    k.policy.makeRegistersValid(k, cpu, t);
+    cpu.irqsOff = false;
+  }
   t.vcpu.inGuest = true;
   cpu.xs.vmxNonRoot = true;
 }

@@ -199,6 +199,7 @@ function cloneCpu(u: Cpu, c: Copier): Cpu {
     preload: u.preload,
     fpregsLocked: u.fpregsLocked,
     irqArmed: u.irqArmed,
+    irqsOff: u.irqsOff,
     rq: u.rq.slice(),
     mm: u.mm,
   };
@@ -498,6 +499,7 @@ class Encoder {
     this.put(c.preload ? 1 : 0);
     this.put(c.fpregsLocked ? 1 : 0);
     this.put(c.irqArmed ? 1 : 0);
+    this.put(c.irqsOff ? 1 : 0);
     this.xstate(c.xs);
     this.put(c.rq.length);
     for (const p of c.rq) this.put(p);
@@ -874,11 +876,11 @@ function sameFrozenXState(a: XState, b: XState): boolean {
   return a.trkValid === b.trkValid && a.trkCpl === b.trkCpl && a.trkVmx === b.trkVmx && a.trkAddr === b.trkAddr && a.trkXcompLo === b.trkXcompLo && a.trkXcompHi === b.trkXcompHi;
 }
 
-covered<Covers<Cpu, 'id' | 'curr' | 'idle' | 'owner' | 'xs' | 'inKernelFpu' | 'softirq' | 'hardirq' | 'preempt' | 'xfdCacheLo' | 'xfdCacheHi' | 'pkru' | 'fpuActive' | 'preload' | 'fpregsLocked' | 'irqArmed' | 'rq' | 'mm'>>(true);
+covered<Covers<Cpu, 'id' | 'curr' | 'idle' | 'owner' | 'xs' | 'inKernelFpu' | 'softirq' | 'hardirq' | 'preempt' | 'xfdCacheLo' | 'xfdCacheHi' | 'pkru' | 'fpuActive' | 'preload' | 'fpregsLocked' | 'irqArmed' | 'irqsOff' | 'rq' | 'mm'>>(true);
 /** Whether two frozen CPUs are equal in every field. */
 function sameFrozenCpu(a: Cpu, b: Cpu): boolean {
   if (a.id !== b.id || a.curr !== b.curr || a.idle !== b.idle || a.owner !== b.owner || a.inKernelFpu !== b.inKernelFpu || a.softirq !== b.softirq || a.hardirq !== b.hardirq || a.preempt !== b.preempt) return false;
-  if (a.xfdCacheLo !== b.xfdCacheLo || a.xfdCacheHi !== b.xfdCacheHi || a.pkru !== b.pkru || a.fpuActive !== b.fpuActive || a.preload !== b.preload || a.fpregsLocked !== b.fpregsLocked || a.irqArmed !== b.irqArmed || a.mm !== b.mm) return false;
+  if (a.xfdCacheLo !== b.xfdCacheLo || a.xfdCacheHi !== b.xfdCacheHi || a.pkru !== b.pkru || a.fpuActive !== b.fpuActive || a.preload !== b.preload || a.fpregsLocked !== b.fpregsLocked || a.irqArmed !== b.irqArmed || a.irqsOff !== b.irqsOff || a.mm !== b.mm) return false;
   return sameNums(a.rq, b.rq) && sameFrozenXState(a.xs, b.xs);
 }
 

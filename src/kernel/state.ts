@@ -141,11 +141,12 @@ export interface Cpu {
   /** fpregs_lock() held (local_bh_disable on !PREEMPT_RT). */
   fpregsLocked: boolean;
   /**
-   * A hardirq is due inside the next fpregs_lock() region on this CPU (IRQs stay on there): the
-   * checker's way to interrupt a step in the middle (catalogue C2). Its kernel FPU section runs only
-   * if irq_fpu_usable() allows it.
+   * An interrupt is due at the next point where the kernel moves this CPU's FPU registers with IRQs on
+   * (kfpu.ts irqWindow): the checker's way to interrupt a step in the middle (catalogue C2).
    */
   irqArmed: boolean;
+  /** Local interrupts disabled (arch_exit_to_user_mode_prepare runs so; VM entry too): no interrupt arrives. */
+  irqsOff: boolean;
   /** Run queue (pids), in order. */
   rq: number[];
   /** The mm whose page tables are loaded (switch_mm; kernel threads borrow the previous one), 0 for init_mm. */

@@ -66,7 +66,7 @@ export function describeMove(m: Move): string {
           ? `${task(m.pid)}: VM entry (a saved guest state is reloaded first); the guest reads its registers`
           : `${task(m.pid)}: VM exit, back in the host kernel inside KVM_RUN`;
     case 'irq-in-lock':
-      return `CPU${m.cpu}: a hardirq with a kernel FPU section is due inside the next fpregs_lock() region there (it runs only if irq_fpu_usable() allows)`;
+      return `CPU${m.cpu}: an interrupt with a kernel FPU section is due at the next point where the kernel moves the FPU registers there with IRQs on (inside fpregs_lock() only its hardirq part, if irq_fpu_usable() allows; outside, its softirq too)`;
     case 'mxcsr':
       return `${task(m.pid)}, in user mode, loads MXCSR 0x7f80 (round toward zero, exceptions masked) with LDMXCSR`;
     case 'guest-write':
