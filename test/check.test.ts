@@ -367,6 +367,29 @@ test('interrupts: an armed interrupt runs where the kernel moves the registers w
   );
 });
 
+test('core dumps (the coredump move): a task’s own NT_X86_XSTATE note, its registers live, shows its current values under every correct policy; an fpu_sync_fpstate() that does not save is found', async () => {
+  const { lazyTs } = await import('../src/policies/fpu/lazy-ts.js');
+  const { fpuInvalidateFpregsState } = await import('../src/kernel/fpu/core.js');
+  const { TIF_NEED_FPU_LOAD } = await import('../src/kernel/state.js');
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [1], moves: ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'migrate', 'coredump'], depth: 7 };
+  for (const p of [deferred, eager, lazyTs]) assert.equal(explore(zen4, { policy: p }, cfg).finding, undefined, p.name);
+  const noSave = {
+    ...deferred,
+    makeMemoryValid: (...a: Parameters<typeof deferred.makeMemoryValid>) => {
+      const [, cpu, t, forWrite] = a;
+      if (!forWrite) return;
+      fpuInvalidateFpregsState(t.fpu);
+      if (cpu && cpu.curr === t.pid) t.tif |= TIF_NEED_FPU_LOAD;
+    },
+  };
+  const f = explore(zen4, { policy: noSave }, cfg).finding;
+  assert.equal(f?.invariant, 'ptrace');
+  assert.deepEqual(
+    f!.path.map((m) => m.op),
+    ['write', 'syscall', 'coredump'],
+  );
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

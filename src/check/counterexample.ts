@@ -25,6 +25,7 @@ const MoveSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('enqcmd'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('mxcsr'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('irq-in-lock'), cpu: z.number().int().min(0) }),
+  z.strictObject({ op: z.literal('coredump'), pid: z.number().int() }),
   z.strictObject({ op: z.literal('kvm'), pid: z.number().int(), what: z.enum(['run', 'entry', 'exit']) }),
   z.strictObject({ op: z.literal('guest-write'), pid: z.number().int(), comp: z.number().int().min(0).max(2) }),
 ]);

@@ -55,7 +55,8 @@ export type Move =
   | { op: 'kvm'; pid: number; what: KvmStep }
   | { op: 'guest-write'; pid: number; comp: number }
   | { op: 'mxcsr'; pid: number }
-  | { op: 'irq-in-lock'; cpu: number };
+  | { op: 'irq-in-lock'; cpu: number }
+  | { op: 'coredump'; pid: number };
 
 /** A vCPU thread's ioctl(KVM_RUN): enter it (vcpu_load), VM entry (the guest runs), VM exit. */
 export type KvmStep = 'run' | 'entry' | 'exit';
@@ -110,6 +111,7 @@ export const MOVE_KINDS = [
   'guest-write',
   'mxcsr',
   'irq-in-lock',
+  'coredump',
 ] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
@@ -185,7 +187,7 @@ export const INVARIANTS: Readonly<Record<string, string>> = {
   confidentiality: 'no task ever observes a value written by another task or by kernel FPU code',
   pkru: 'every kernel access to user memory on a task’s behalf uses that task’s PKRU',
   pasid: 'every ENQCMD carries its mm’s current PASID',
-  ptrace: 'ptrace reads return the tracee’s exact state; an image a write leaves in its buffer can be restored',
+  ptrace: 'regset reads (ptrace, core dumps) return the task’s exact state; an image a write leaves in its buffer can be restored',
   signal: 'sigreturn of a corrupted frame gives SIGSEGV and init state, never another task’s values',
   'kernel-xsave-fault': 'no kernel XSAVE/XRSTOR faults (buffer too small for its mask, bad header)',
   'free-embedded': 'the embedded default fpstate is never freed',
@@ -396,6 +398,7 @@ export class Explorer {
         }
         if (sys && noFrame && on.has('exit')) out.push({ op: 'exit', pid: t.pid });
         if (sys && on.has('uaccess') && this.compIndex(PKRU) >= 0) out.push({ op: 'uaccess', pid: t.pid });
+        if (sys && on.has('coredump')) out.push({ op: 'coredump', pid: t.pid });
         // SVA bind: the mm's first PASID (5.18+ keeps it until the mm goes); or a later change of it.
         const bound = (st.mms.get(t.mm)?.pasid ?? 0) !== 0;
         if (sys && on.has('pasid') && !bound) out.push({ op: 'pasid', pid: t.pid, change: false });
@@ -564,6 +567,20 @@ export class Explorer {
       case 'irq-in-lock':
         this.apply({ type: 'irq-arm', cpu: m.cpu });
         return null;
+      case 'coredump': {
+        // The task dumps core from the kernel (its own note, its registers possibly live): every tracked
+        // component there must be its current value. (Here the task goes on, to keep exploring.)
+        const i = this.idx(m.pid) * nc;
+        for (const [ci, comp] of this.cfg.comps.entries()) {
+          const seen = this.apply({ type: 'coredump', pid: m.pid, read: comp });
+          const want = this.shadow[i + ci];
+          if (seen === want || seen === -1 || this.violations.length) continue;
+          const who = this.owner.get(comp * 1e6 + seen);
+          if (who !== undefined && who !== `task t${m.pid}`) return { invariant: 'confidentiality', detail: `t${m.pid}'s core dump shows component ${comp} = a value written by ${who}` };
+          return { invariant: 'ptrace', detail: `t${m.pid}'s core dump shows component ${comp} = ${seen === 0 ? 'init state' : who ? 'an older value of its own' : `token ${seen}`}, not its current value` };
+        }
+        return null;
+      }
       case 'mxcsr': {
         // The task toggles between its own MXCSR and the default one.
         const i = 2 * this.idx(m.pid);

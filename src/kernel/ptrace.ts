@@ -132,6 +132,17 @@ export function ptraceAccess(
   return ptraceSetRegset(k, tracer, tracee, regset, img) === null ? 0 : -1;
 }
 
+/**
+ * A core dump's NT_X86_XSTATE note of the dumping task itself (elf_core_dump → xstateregs_get on
+ * current): fpu_sync_fpstate() must first save registers that are live. Returns component `comp`'s
+ * value in the note (a value token), or -1 when the kernel does not use XSAVE.
+ */
+export function coredumpRegset(k: Kernel, t: Task, comp: number): number {
+  if (!k.cfg.useXsave) return -1;
+  k.policy.makeMemoryValid(k, currentCpu(k, t), t, false);
+  return regsetValue(k, copyXstateToUabi(k, t), 'xstate', comp);
+}
+
 /** The value token of component `comp` in a regset image (-1 when the regset does not carry it). */
 function regsetValue(k: Kernel, img: Uint8Array, regset: FpuRegset, comp: number): number {
   const off = comp === 1 ? 160 : regset === 'xstate' || comp === 0 ? k.m.g.stdOffset[comp] : -1;

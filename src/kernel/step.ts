@@ -13,7 +13,7 @@ import { pageFault, returnToUser, syscallEnter, syscallExit, userRead, userWrite
 import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.js';
 import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
-import { FpuRegset, ptraceAccess } from './ptrace.js';
+import { coredumpRegset, FpuRegset, ptraceAccess } from './ptrace.js';
 import { archPrctl, sigaltstack } from './fpu/dynamic.js';
 import { pkruInitThread, uaccessPkru } from './pkru.js';
 import { enqcmd, pasidBind, pasidChange } from './pasid.js';
@@ -92,6 +92,8 @@ export type KEvent =
    * `set` (component `comp` gets value `tag`) and/or `edit` (raw bytes at an offset: bogus headers).
    * `observed` is 0 when the call succeeded, -1 when the kernel refused it.
    */
+  /** The task dumps core (its own NT_X86_XSTATE note); `observed` is component `read`'s value in it. */
+  | { type: 'coredump'; pid: number; read: number; ts?: number }
   | {
       type: 'ptrace';
       pid: number;
@@ -338,6 +340,10 @@ function apply(k: Kernel, ev: KEvent): number {
       if (!tracer || !target) return -1;
       target.traced = true;
       return ptraceAccess(k, tracer, target, ev.regset ?? 'xstate', ev.write, ev.set, ev.edits ? [...(ev.edit ? [ev.edit] : []), ...ev.edits] : ev.edit, ev.read);
+    }
+    case 'coredump': {
+      const t = task(k, ev.pid);
+      return t && current(k, t, 'a core dump') ? coredumpRegset(k, t, ev.read) : -1;
     }
     case 'kfpu': {
       const cpu = st.cpus[ev.cpu];

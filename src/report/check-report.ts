@@ -67,6 +67,8 @@ export function describeMove(m: Move): string {
           : `${task(m.pid)}: VM exit, back in the host kernel inside KVM_RUN`;
     case 'irq-in-lock':
       return `CPU${m.cpu}: an interrupt with a kernel FPU section is due at the next point where the kernel moves the FPU registers there with IRQs on (inside fpregs_lock() only its hardirq part, if irq_fpu_usable() allows; outside, its softirq too)`;
+    case 'coredump':
+      return `${task(m.pid)}, in the kernel, dumps core: its own NT_X86_XSTATE note (fpu_sync_fpstate first saves live registers); every tracked component must be its current value`;
     case 'mxcsr':
       return `${task(m.pid)}, in user mode, loads MXCSR 0x7f80 (round toward zero, exceptions masked) with LDMXCSR`;
     case 'guest-write':

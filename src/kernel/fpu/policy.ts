@@ -44,7 +44,10 @@ export interface FpuPolicy {
 
   /** The explicit state API (2016 RFC review): do current's registers hold its user state? */
   registersValid(k: Kernel, cpu: Cpu, t: Task): boolean;
-  /** Is the in-memory image the task's current user state? */
+  /**
+   * Is the in-memory image the only current copy of the task's user state (its registers not live)?
+   * Part of the explicit API the 2016 review asked for; no kernel path of the model consults it.
+   */
   memoryValid(k: Kernel, t: Task): boolean;
   /** Load t's (current's) user state into the registers now (fpregs_restore_userregs / fpu__restore). */
   makeRegistersValid(k: Kernel, cpu: Cpu, t: Task): void;
