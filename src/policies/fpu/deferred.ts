@@ -74,6 +74,9 @@ export function fpuResetFpstateRegs(k: Kernel, cpu: Cpu, t: Task): void {
   fpregsUnlock(cpu);
 }
 
+/** @deprecated The name before 6.16 (de8304c319bc renamed fpu_reset_fpregs()); kept for mutants written against it. */
+export const fpuResetFpregs = fpuResetFpstateRegs;
+
 export const deferred: FpuPolicy = {
   name: 'deferred',
   models: 'Linux 5.2+ (TIF_NEED_FPU_LOAD, restore on exit to user), as in 6.18: switch_fpu(), fpregs_restore_userregs()',
