@@ -390,6 +390,26 @@ test('core dumps (the coredump move): a task’s own NT_X86_XSTATE note, its reg
   );
 });
 
+test('warm-up (--warmup): lazy-ts preloads after 5 consecutive FPU-using slices, out of breadth-first reach from a cold start; warmed, a preload check that ignores last_cpu is found in 12 moves, and lazy-ts itself is clean', async () => {
+  const { lazyTs } = await import('../src/policies/fpu/lazy-ts.js');
+  const ownerOnly = {
+    ...lazyTs,
+    switchOut: (...a: Parameters<typeof lazyTs.switchOut>) => {
+      const [, cpu, , next] = a;
+      if (next.kind === 'user' && cpu.owner === next.fpu.id) next.fpu.lastCpu = cpu.id;
+      lazyTs.switchOut(...a);
+    },
+  };
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [1], moves: ['write', 'syscall', 'return', 'switch', 'migrate'], depth: 12 };
+  assert.equal(explore(zen4, { policy: ownerOnly }, cfg).finding, undefined, 'cold: no preload within 12 moves');
+  const warm = { ...cfg, warmup: 6 };
+  const f = explore(zen4, { policy: ownerOnly }, warm).finding;
+  assert.equal(f?.invariant, 'integrity');
+  assert.equal(f!.path.length, 12);
+  assert.equal(replayPath(zen4, { policy: ownerOnly }, warm, f!.path).finding?.at, 11, 'the replay warms up the same way');
+  assert.equal(explore(zen4, { policy: lazyTs }, warm).finding, undefined);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

@@ -38,6 +38,7 @@ export const ConfigSchema = z.strictObject({
   comps: z.array(z.number().int().refine((c) => (TRACKABLE as readonly number[]).includes(c), `a trackable component (${TRACKABLE.join(', ')})`)).min(1),
   moves: z.array(z.enum(MOVE_KINDS)).min(1),
   maxStates: z.number().int().positive(),
+  warmup: z.number().int().min(0).max(16).optional(),
 });
 
 const FileSchema = z.strictObject({

@@ -128,6 +128,12 @@ export interface CheckConfig {
   moves: MoveKind[];
   /** Stop after this many distinct states (the result says the bound was hit). */
   maxStates: number;
+  /**
+   * History before the search: each task running at the start first uses the FPU in this many
+   * consecutive time slices (write, syscall, switch to idle and back, return), so policies with history
+   * (lazy-ts's fpu_counter preload after 5) start warmed. Default 0.
+   */
+  warmup?: number;
 }
 
 /** Components the oracle can track: x87, SSE, AVX, PKRU, AMX tile config and data. */
@@ -308,6 +314,16 @@ export class Explorer {
       this.apply({ type: 'switch', cpu: c, next: this.pids[c], prevState: 'R' });
       this.apply({ type: 'return', pid: this.pids[c] });
     }
+    this.violations = [];
+    for (let r = 0; r < (cfg.warmup ?? 0); r++)
+      for (let c = 0; c < cfg.cpus && c < cfg.tasks; c++) {
+        const pid = this.pids[c];
+        const slice: Move[] = [{ op: 'write', pid, comp: cfg.comps[0] }, { op: 'syscall', pid }, { op: 'switch', cpu: c, next: idlePid(c) }, { op: 'switch', cpu: c, next: pid }, { op: 'return', pid }];
+        for (const m of slice) {
+          const bad = this.move(m);
+          if (bad) throw new InputError(`the warm-up itself breaks ${bad.invariant} (slice ${r + 1} of t${pid}): ${bad.detail}; check with a smaller warmup`, 'warmup');
+        }
+      }
     this.violations = [];
   }
 

@@ -77,7 +77,8 @@ export function describeMove(m: Move): string {
 }
 
 export function boundsLine(c: CheckConfig): string {
-  return `${c.cpus} CPUs, ${c.tasks} tasks, depth ${c.depth}, components ${c.comps.map((i) => COMP_NAMES[i] ?? i).join('+')}, moves ${c.moves.join(' ')}`;
+  const warm = c.warmup ? `, after a warm-up of ${c.warmup} FPU-using slices per running task` : '';
+  return `${c.cpus} CPUs, ${c.tasks} tasks, depth ${c.depth}, components ${c.comps.map((i) => COMP_NAMES[i] ?? i).join('+')}, moves ${c.moves.join(' ')}${warm}`;
 }
 
 export function checkText(r: CheckResult, label: string): string {

@@ -40,6 +40,7 @@ interface Opts {
   moves?: string;
   comps: string;
   maxStates: string;
+  warmup?: string;
   mode: string;
   seed: string;
   walks: string;
@@ -66,7 +67,7 @@ interface Settings {
   given: ReadonlySet<keyof CheckConfig>;
 }
 
-const BOUNDS = ['cpus', 'tasks', 'children', 'depth', 'comps', 'moves', 'maxStates'] as const;
+const BOUNDS = ['cpus', 'tasks', 'children', 'depth', 'comps', 'moves', 'maxStates', 'warmup'] as const;
 
 /** A mutant's own bounds over `s.cfg`, except those given on the command line or in the file. */
 function boundsFor(s: Settings, own: Partial<CheckConfig> | undefined): CheckConfig {
@@ -92,6 +93,7 @@ function configFrom(o: Opts): CheckConfig {
     comps,
     moves: moves as MoveKind[],
     maxStates: intOption('--max-states', o.maxStates, 1, 100_000_000),
+    warmup: o.warmup === undefined ? undefined : intOption('--warmup', o.warmup, 0, 16),
   };
 }
 
@@ -112,6 +114,7 @@ function settingsFrom(o: Opts, cmd: Command): Settings {
     comps: fromFile('comps') ?? flags.comps,
     moves: fromFile('moves') ?? flags.moves,
     maxStates: fromFile('maxStates') ?? flags.maxStates,
+    warmup: fromFile('warmup') ?? flags.warmup,
   };
   if (!(CHECK_MODES as readonly string[]).includes(o.mode)) throw new InputError(`unknown mode '${o.mode}' (known: ${CHECK_MODES.join(', ')})`, '--mode');
   const mode = fromFile('mode') ?? (o.mode as CheckMode);
@@ -169,7 +172,8 @@ function replayCommand(o: Opts): void {
   if (o.perfetto) writeFileSync(o.perfetto, JSON.stringify(counterexamplePerfetto(r.steps, r.finding, cx.config.cpus, `switchlab check --replay ${o.replay}: ${label}`)));
   if (o.json) process.stdout.write(toJson({ policy: label, reproduced: r.finding !== null, finding: r.finding, steps: r.steps.length, mode: cx.mode, seed: cx.seed }));
   else {
-    process.stdout.write(`replay of ${o.replay}: ${label} on ${cx.cpu}, ${cx.path.length} moves\n`);
+    const warm = cx.config.warmup ? ` (after a warm-up of ${cx.config.warmup} FPU-using slices per running task)` : '';
+    process.stdout.write(`replay of ${o.replay}: ${label} on ${cx.cpu}, ${cx.path.length} moves${warm}\n`);
     process.stdout.write(storyText(r.steps, r.finding, o.trace === true));
     if (!r.finding) process.stdout.write(`does not reproduce: no invariant broken (the recorded finding was ${cx.finding.invariant})\n`);
   }
@@ -223,6 +227,7 @@ export function checkCommand(): Command {
     .option('--moves <list>', `moves to explore (${MOVE_KINDS.join(',')})`)
     .option('--comps <list>', 'XSAVE components user code writes and reads (0 x87, 1 SSE, 2 AVX, 9 PKRU, 17/18 AMX)', DEFAULT_CONFIG.comps.join(','))
     .option('--max-states <n>', 'stop after this many distinct states', String(DEFAULT_CONFIG.maxStates))
+    .option('--warmup <n>', 'each task running at the start first uses the FPU in n consecutive time slices (history for lazy-ts preloading: 6)')
     .option('--mode <mode>', 'bfs (exhaustive, breadth-first) or random (seeded random walks, for configurations too large for bfs)', 'bfs')
     .option('--seed <n>', 'seed of the random walks (recorded in counterexample files)', '1')
     .option('--walks <n>', 'random walks to take (--mode random)', '1000')
