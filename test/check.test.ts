@@ -410,6 +410,21 @@ test('warm-up (--warmup): lazy-ts preloads after 5 consecutive FPU-using slices,
   assert.equal(explore(zen4, { policy: lazyTs }, warm).finding, undefined);
 });
 
+test('a Linux 6.15–6.18 regression the checker finds on its own: with check_xstate_in_sigframe() looking for MAGIC2 after the current user_size (dc8aa31a7ac2), a handler\'s first AMX use grows the buffer and rt_sigreturn falls back to FX-only, resetting AVX; 6.14\'s check is clean', () => {
+  const spr = builtinProfile('sapphire-rapids')!;
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [2, 18], moves: ['write', 'syscall', 'return', 'switch', 'kfpu-softirq', 'signal', 'sigreturn'], depth: 5 };
+  const f = explore(spr, { policy: deferred }, cfg).finding;
+  assert.equal(f?.invariant, 'integrity');
+  assert.deepEqual(
+    f!.path.map((m) => m.op),
+    ['write', 'signal', 'kfpu', 'sigreturn'],
+  );
+  assert.match(f!.detail, /component 2 = init state/);
+  const old = explore(spr, { policy: deferred, kernel: '6.14' }, cfg);
+  assert.equal(old.finding, undefined, old.finding?.detail);
+  assert.ok(old.exhaustive);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

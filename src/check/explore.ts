@@ -143,7 +143,7 @@ export const TRACKABLE = [0, 1, 2, 9, 17, 18] as const;
 const DEFAULT_MOVES: MoveKind[] = ['write', 'syscall', 'return', 'switch', 'kfpu-task', 'kfpu-softirq', 'kfpu-hardirq', 'migrate', 'exec'];
 
 /** The default bounds (the other moves multiply the space: `--moves` adds them). */
-export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, children: 0, depth: 12, comps: [1, 2], moves: DEFAULT_MOVES, maxStates: 2_000_000 };
+export const DEFAULT_CONFIG: CheckConfig = { cpus: 2, tasks: 2, children: 0, depth: 12, comps: [1, 2], moves: DEFAULT_MOVES, maxStates: 1_000_000 };
 
 /** SIGUSR1: the handler runs and returns with rt_sigreturn. */
 const SIGUSR1 = 10;
@@ -171,9 +171,14 @@ export interface CheckResult {
   /** Depth fully explored (== config.depth when no bound was hit). */
   depthReached: number;
   exhaustive: boolean;
+  /** Why a search without a finding stopped short: the state bound, or the memory bound on stored XSAVE images. */
+  stoppedBy?: 'states' | 'memory';
   finding?: Finding;
   seconds: number;
 }
+
+/** The most bytes of distinct XSAVE area images the explorer stores (AMX states are ~10 KiB each): it stops, not exhaustive, before the heap runs out. */
+export const MAX_IMAGE_BYTES = 1 << 30;
 
 /** What is checked: an FPU policy and the design alternatives beside it (a mutant is one too). */
 export interface Target {
@@ -828,6 +833,11 @@ export class Explorer {
     return this.store.size;
   }
 
+  /** Bytes of distinct XSAVE area images stored. */
+  get imageBytes(): number {
+    return this.store.imageBytes;
+  }
+
   /** A string naming the current state and oracle: a 64-bit digest of the kernel state, the oracle exactly (same in every worker thread). */
   key(): string {
     return `${this.store.digest(this.k.st)}|${this.shadow.join(',')}|${this.saved.join(',')}|${this.inSys.join('')}${this.alive.join('')}|${this.guest.join(',')}|${this.mx.join(',')}`;
@@ -865,7 +875,8 @@ export function explore(profile: CpuProfile, target: Target, cfg: CheckConfig, n
           return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, finding: { ...bad, path: pathOf(n, m) }, seconds: (now() - t0) / 1000 };
         }
         if (!x.visit()) continue;
-        if (x.visited >= cfg.maxStates) return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, seconds: (now() - t0) / 1000 };
+        if (x.visited >= cfg.maxStates) return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, stoppedBy: 'states', seconds: (now() - t0) / 1000 };
+        if (x.imageBytes > MAX_IMAGE_BYTES) return { policy: policy.name, config: cfg, states: x.visited, transitions, depthReached: d, exhaustive: false, stoppedBy: 'memory', seconds: (now() - t0) / 1000 };
         next.push(x.snapshot(n, m, d + 1));
       }
     }

@@ -111,7 +111,7 @@ async function levels(profile: CpuProfile, cpu: string, spec: TargetSpec, cfg: C
               keeps[w][k] = 1;
               parent.push(base + j);
               moveIdx.push(r.moveIdx[c]);
-              if (seen.size >= cfg.maxStates) return result(false, { depthReached: d });
+              if (seen.size >= cfg.maxStates) return result(false, { depthReached: d, stoppedBy: 'states' });
             }
             k++;
           }

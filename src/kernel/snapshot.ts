@@ -308,6 +308,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 class ImageTable {
   private readonly byH1 = new Map<number, AreaImage | AreaImage[]>();
   size = 0;
+  /** Bytes of all images stored. */
+  bytes = 0;
 
   /** The images `intern` returned last, newest first: most areas a move writes hold one of them again. */
   private readonly recent: AreaImage[] = [];
@@ -341,6 +343,7 @@ class ImageTable {
       }
     }
     const img: AreaImage = { bytes: bytes.slice(), h1, h2 };
+    this.bytes += bytes.length;
     if (e === undefined) this.byH1.set(h1, img);
     else if (Array.isArray(e)) e.push(img);
     else this.byH1.set(h1, [e, img]);
@@ -1005,6 +1008,11 @@ export class StateStore {
   /** Distinct XSAVE area images stored. */
   get imageCount(): number {
     return this.images.size;
+  }
+
+  /** Bytes of the XSAVE area images stored (the bulk of the store's memory with AMX). */
+  get imageBytes(): number {
+    return this.images.bytes;
   }
 
   /** A hex digest of `st`'s canonical encoding (hashState's, computed with the store's images). */

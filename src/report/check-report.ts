@@ -1,5 +1,5 @@
 /** The checker's output: the bounds and states explored, or a counterexample as a numbered story in kernel terms. */
-import { BadImage, CheckConfig, CheckResult, INVARIANTS, Move, ReplayedMove } from '../check/explore.js';
+import { BadImage, CheckConfig, CheckResult, INVARIANTS, MAX_IMAGE_BYTES, Move, ReplayedMove } from '../check/explore.js';
 import { formatFtraceLine } from '../kernel/trace/ftrace.js';
 
 const COMP_NAMES: Record<number, string> = { 0: 'x87', 1: 'SSE', 2: 'AVX', 9: 'PKRU', 17: 'AMX TILECFG', 18: 'AMX TILEDATA' };
@@ -84,7 +84,7 @@ export function boundsLine(c: CheckConfig): string {
 export function checkText(r: CheckResult, label: string): string {
   const rate = r.seconds > 0 ? `, ${Math.round(r.states / r.seconds).toLocaleString('en-US')} states/s` : '';
   const head = `check ${label}: ${boundsLine(r.config)}\n${r.states.toLocaleString('en-US')} distinct states, ${r.transitions.toLocaleString('en-US')} transitions, ${r.seconds.toFixed(2)} s${rate}\n`;
-  if (!r.finding) return head + (r.exhaustive ? `no violation: every interleaving up to depth ${r.depthReached} explored\n` : `no violation found, but the state bound was hit at depth ${r.depthReached}: not exhaustive\n`);
+  if (!r.finding) return head + (r.exhaustive ? `no violation: every interleaving up to depth ${r.depthReached} explored\n` : `no violation found, but the ${r.stoppedBy === 'memory' ? `memory bound (${MAX_IMAGE_BYTES / 2 ** 30} GiB of stored XSAVE images)` : 'state bound'} was hit at depth ${r.depthReached}: not exhaustive\n`);
   return head + `VIOLATION of ${r.finding.invariant} after ${r.finding.path.length} moves (breadth-first: no shorter path exists within these bounds)\n`;
 }
 
