@@ -77,6 +77,10 @@ test('check CLI: 0 for a proof, 1 with a replayable counterexample, 2 for bad in
     assert.equal((JSON.parse(rep.out) as { reproduced: boolean }).reproduced, true);
     const shipped = runCli('check', '--replay', repoPath('examples/counterexamples/deferred-no-last-cpu/counterexample.json'));
     assert.equal(shipped.code, 1, shipped.err);
+    // The mutant's moves against its parent policy: no violation.
+    const parent = runCli('check', '--replay', repoPath('examples/counterexamples/deferred-no-last-cpu/counterexample.json'), '--policy', 'deferred');
+    assert.equal(parent.code, 0, parent.err);
+    assert.match(parent.out, /does not reproduce: no invariant broken/);
     assertBadInput(['check', '--mutant', 'nope'], /--mutant: unknown mutant 'nope'/);
     assertBadInput(['check', '--moves', 'write,teleport'], /--moves: unknown move 'teleport'/);
     assertBadInput(['check', '--replay', join(dir, 'missing.json')], /missing\.json: cannot read counterexample/);

@@ -165,9 +165,13 @@ function counterexampleOf(s: Settings, cfg: CheckConfig, finding: Finding): Coun
   };
 }
 
-function replayCommand(o: Opts): void {
+function replayCommand(o: Opts, cmd: Command): void {
   const cx = loadCounterexample(o.replay!);
-  const { target, label } = resolveTarget({ policy: cx.policy, mutant: cx.mutant, ...cx.designs, kernel: cx.kernel });
+  // --policy or --mutant with --replay: the same moves against another policy (a mutant's path on its parent).
+  const other = cmd.getOptionValueSource('policy') === 'cli' || cmd.getOptionValueSource('mutant') === 'cli';
+  const { target, label } = other
+    ? resolveTarget({ policy: o.policy, mutant: o.mutant, xbuf: o.xbuf, pkru: o.pkru, pasid: o.pasid, kernel: o.kernel ?? cx.kernel })
+    : resolveTarget({ policy: cx.policy, mutant: cx.mutant, ...cx.designs, kernel: cx.kernel });
   const r = replayPath(loadProfile(cx.cpu), target, cx.config, cx.path);
   if (o.perfetto) writeFileSync(o.perfetto, JSON.stringify(counterexamplePerfetto(r.steps, r.finding, cx.config.cpus, `switchlab check --replay ${o.replay}: ${label}`)));
   if (o.json) process.stdout.write(toJson({ policy: label, reproduced: r.finding !== null, finding: r.finding, steps: r.steps.length, mode: cx.mode, seed: cx.seed }));
@@ -234,13 +238,13 @@ export function checkCommand(): Command {
     .option('--walk-depth <n>', 'most moves of a random walk', '100')
     .option('--workers <n>', 'worker threads for breadth-first search (default 1); the result is the same for any number')
     .option('--out <dir>', 'write a counterexample there (counterexample.json to --replay, counterexample.trace as ftrace text, counterexample.perfetto.json)')
-    .option('--replay <file>', 'replay a counterexample file and tell its story')
+    .option('--replay <file>', 'replay a counterexample file and tell its story (with --policy or --mutant: its moves against that one instead)')
     .option('--perfetto <file>', 'with --replay: write the counterexample as a timeline for ui.perfetto.dev')
     .option('--trace', 'show the ftrace events of every step of a story')
     .option('--json', 'machine-readable output')
     .action(async (o: Opts, cmd: Command) => {
       const own = o.mutantFile ? await loadMutantFile(o.mutantFile) : [];
-      if (o.replay) return replayCommand(o);
+      if (o.replay) return replayCommand(o, cmd);
       // A file's single mutant is checked like --mutant (on one thread: workers resolve names from the corpus).
       if (own.length === 1 && !o.allMutants && o.mutant === undefined) {
         o.mutant = own[0].name;
