@@ -85,6 +85,19 @@ for (const policy of FPU_POLICIES) {
     }
   });
 
+  test(`${policy.name}: a standard signal already pending is not queued again (legacy_queue): two SIGUSR1 before the return give one handler`, () => {
+    const m = new Model(policy);
+    m.spawn(600);
+    m.run(600);
+    m.do({ type: 'kill', pid: 600, sig: 10 });
+    m.do({ type: 'kill', pid: 600, sig: 10 });
+    assert.deepEqual(m.task(600).pending, [10]);
+    m.do({ type: 'fault', pid: 600, address: 0x1000 });
+    m.do({ type: 'return', pid: 600 });
+    assert.equal(m.task(600).frames.length, 1);
+    assert.deepEqual(m.violations, []);
+  });
+
   test(`${policy.name}: a corrupted XSAVE header in the frame gives SIGSEGV and touches no other task (sigreturn of a bad frame)`, () => {
     const m = new Model(policy, 'zen4', 1);
     m.spawn(300);

@@ -11,7 +11,7 @@ import { intern } from '../arch/xsave/values.js';
 import type { Kernel } from './kernel.js';
 import { emit, TOKEN_CACHE_SIZE, violation } from './kernel.js';
 import { Cpu, Task } from './state.js';
-import { deliverSignal } from './signal.js';
+import { deliverSignal, sendSignal } from './signal.js';
 import { handleXfdEvent } from './fpu/dynamic.js';
 import { pkruToken } from './pkru.js';
 
@@ -192,7 +192,7 @@ export function userWriteMxcsr(k: Kernel, t: Task, value: number): boolean {
   if (userRead(k, t, 1) < 0) return false;
   const f = writeMxcsr(cpu.xs, value, k.m.profile.quirks.mxcsrMask);
   if (f) {
-    t.pending.push(11);
+    sendSignal(t, 11);
     return false;
   }
   return true;

@@ -26,6 +26,7 @@ import type { Kernel } from './kernel.js';
 import { violation } from './kernel.js';
 import { fpuInvalidateFpregsState } from './fpu/core.js';
 import { mmOf } from './mm.js';
+import { sendSignal } from './signal.js';
 import { contextSwitch, PrevState } from './sched.js';
 import { Cpu, MmState, Task } from './state.js';
 
@@ -370,6 +371,6 @@ export function enqcmd(k: Kernel, cpu: Cpu, t: Task): EnqcmdResult {
     if (!fixed) break;
     if (attempt === 1) violation(k, 'pasid', `ENQCMD by ${t.comm}-${t.pid}: the #GP fix-up claimed success twice (would loop)`, cpu.id, t.pid);
   }
-  t.pending.push(SIGSEGV);
+  sendSignal(t, SIGSEGV);
   return { ok: false, pasid: 0 };
 }

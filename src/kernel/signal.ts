@@ -64,6 +64,15 @@ export function clearUserStates(k: Kernel, cpu: Cpu, t: Task): void {
 }
 
 /**
+ * Queue signal `sig` for `t` (__send_signal_locked): a standard signal already pending is not queued
+ * again (legacy_queue()), so two #GPs before the task returns to user mode make one SIGSEGV.
+ */
+export function sendSignal(t: Task, sig: number): void {
+  if (sig < 32 && t.pending.includes(sig)) return;
+  t.pending.push(sig);
+}
+
+/**
  * Signal delivery (signal_deliver, then copy_fpstate_to_sigframe and fpu__clear_user_states): the
  * live registers are XSAVEd into a new frame on the user stack; the handler starts with init state.
  */
@@ -92,7 +101,7 @@ export function deliverSignal(k: Kernel, cpu: Cpu, t: Task, sig: number): void {
   fpregsUnlock(cpu);
   if (f) {
     // A frame the kernel cannot write: signal setup fails and the task gets SIGSEGV (force_sigsegv).
-    t.pending.push(SIGSEGV);
+    sendSignal(t, SIGSEGV);
     return;
   }
   const b = area.bytes;

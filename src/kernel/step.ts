@@ -11,7 +11,7 @@ import { Task, TIF_NEED_FPU_LOAD } from './state.js';
 import { contextSwitch, migrateTask, PrevState, schedule, selectCpu, wakeUp } from './sched.js';
 import { pageFault, returnToUser, syscallEnter, syscallExit, userRead, userWrite, userWriteMxcsr } from './entry.js';
 import { execTask, exitTask, forkTask, reapTask, releaseTask } from './process.js';
-import { deliverSignal, sigreturn, SIGSEGV } from './signal.js';
+import { deliverSignal, sendSignal, sigreturn, SIGSEGV } from './signal.js';
 import { kernelFpuSection, KfpuContext } from './kfpu.js';
 import { coredumpRegset, FpuRegset, ptraceAccess } from './ptrace.js';
 import { archPrctl, sigaltstack } from './fpu/dynamic.js';
@@ -258,14 +258,14 @@ function apply(k: Kernel, ev: KEvent): number {
     }
     case 'kill': {
       const t = task(k, ev.pid);
-      if (t) t.pending.push(ev.sig);
+      if (t) sendSignal(t, ev.sig);
       return -1;
     }
     case 'sigreturn': {
       const t = task(k, ev.pid);
       if (!t || !current(k, t, 'sigreturn')) return -1;
       syscallEnter(k, t, 15);
-      if (!sigreturn(k, st.cpus[t.cpu], t)) t.pending.push(SIGSEGV);
+      if (!sigreturn(k, st.cpus[t.cpu], t)) sendSignal(t, SIGSEGV);
       return -1;
     }
     case 'frame-edit': {

@@ -11,7 +11,7 @@ import type { Kernel } from '../kernel.js';
 import { violation } from '../kernel.js';
 import { Cpu, FpState, Task, TIF_NEED_FPU_LOAD } from '../state.js';
 import { newFpstate } from '../task.js';
-import { fpregsLock, fpregsUnlock } from '../signal.js';
+import { fpregsLock, fpregsUnlock, sendSignal } from '../signal.js';
 import { initFpstateImage, xfdUpdateState } from './core.js';
 import { minSigaltstackForPermission } from './sigframe.js';
 import { toBig } from '../../arch/mask.js';
@@ -191,7 +191,7 @@ export function handleXfdEvent(k: Kernel, cpu: Cpu, t: Task): boolean {
   charge(k, cpu, 'wrmsr-xfd');
   if (err === 0) return false;
   if ((permitted(k, t, false) & err) !== err) {
-    t.pending.push(SIGILL);
+    sendSignal(t, SIGILL);
     return false;
   }
   fpstateRealloc(k, cpu, t, err);
