@@ -429,6 +429,23 @@ test('a Linux 6.15–6.18 regression the checker finds on its own: with check_xs
   assert.ok(old.exhaustive);
 });
 
+test('a thread-group leader that exits before its thread stays a zombie: the thread keeps the group\'s AMX permission (its tile data stays its own)', async () => {
+  const { vmallocCache } = await import('../src/policies/xbuf/vmalloc-cache.js');
+  const spr = builtinProfile('sapphire-rapids')!;
+  const cfg: CheckConfig = { ...DEFAULT_CONFIG, comps: [1, 18], children: 1, moves: ['write', 'syscall', 'return', 'switch', 'clone', 'exit'], depth: 7 };
+  const path = [
+    { op: 'syscall', pid: 101 },
+    { op: 'fork', pid: 101, thread: true },
+    { op: 'exit', pid: 101 },
+    { op: 'switch', cpu: 0, next: 103 },
+    { op: 'return', pid: 103 },
+  ] as const;
+  const r = replayPath(spr, { policy: deferred, designs: { xbuf: vmallocCache }, kernel: '6.14' }, cfg, path);
+  assert.equal(r.finding, null, r.finding?.detail);
+  const all = explore(spr, { policy: deferred, designs: { xbuf: vmallocCache }, kernel: '6.14' }, cfg);
+  assert.equal(all.finding, undefined, all.finding?.detail);
+});
+
 test('PKRU init tracking: the F7 and E3 mutants are found on an AMD profile and not on Intel, as in reality', () => {
   const spr = builtinProfile('sapphire-rapids')!;
   for (const name of ['pkru-sigframe-bv-clear', 'pkru-xstate-init-value']) {

@@ -452,7 +452,7 @@ export class Explorer {
     if (on.has('signal'))
       for (const pid of this.pids) {
         const t = st.tasks.get(pid);
-        if (t && t.pending.length === 0 && t.frames.length === 0) out.push({ op: 'signal', pid });
+        if (t && t.run !== 'zombie' && t.pending.length === 0 && t.frames.length === 0) out.push({ op: 'signal', pid });
       }
     if (on.has('migrate'))
       for (const pid of this.pids) {

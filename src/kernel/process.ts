@@ -92,14 +92,22 @@ export function reapTask(k: Kernel, cpu: Cpu): void {
   addDeviceRandomness(k, cpu, RELEASE_ENTROPY_BYTES);
 }
 
-/** The last reference is gone (after the final switch away from a zombie): the task and its buffers are freed. */
+/**
+ * The last reference is gone (after the final switch away from a zombie): the task and its buffers are
+ * freed. A thread-group leader whose threads still live stays a zombie (its struct fpu keeps the
+ * group's XSTATE permissions) until the last of them is released.
+ */
 export function releaseTask(k: Kernel, t: Task): void {
   const cpu = k.st.cpus[t.cpu];
+  for (const c of k.st.cpus) removeFromRq(c.rq, t.pid);
+  if (t.pid === t.tgid && [...k.st.tasks.values()].some((o) => o !== t && o.tgid === t.pid)) return;
   // fpstate_free(): the grown buffer (never the embedded one) and a vCPU's guest fpstate.
   if (t.fpu.fpstate !== t.fpu.embedded && t.fpu.fpstate.isValloc && !t.fpu.fpstate.isGuest) freeBuffer(k, cpu, t, t.fpu.fpstate);
   if (t.fpu.taskFpstate && t.fpu.taskFpstate !== t.fpu.embedded && t.fpu.taskFpstate.isValloc) freeBuffer(k, cpu, t, t.fpu.taskFpstate);
   k.st.tasks.delete(t.pid);
   // The last user of an mm is gone: mm exit frees its PASID.
   if (t.kind === 'user' && t.mm !== 0 && ![...k.st.tasks.values()].some((o) => o.mm === t.mm)) pasidMmExit(k, t.mm);
-  for (const c of k.st.cpus) removeFromRq(c.rq, t.pid);
+  // The group's last thread is gone: its zombie leader goes too.
+  const leader = t.pid !== t.tgid ? k.st.tasks.get(t.tgid) : undefined;
+  if (leader && leader.run === 'zombie' && ![...k.st.tasks.values()].some((o) => o !== leader && o.tgid === leader.pid)) releaseTask(k, leader);
 }
