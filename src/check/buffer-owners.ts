@@ -7,7 +7,7 @@
  * was freed (into a cache).
  *
  * Checked after every move, so it scans a few dozen objects with identity comparisons into reused
- * arrays (no allocation); names are only built for a report.
+ * arrays; owners are named only when a report needs them, by the same scan.
  */
 import type { XsaveArea } from '../arch/xsave/area.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -15,7 +15,6 @@ import type { FpState } from '../kernel/state.js';
 
 type Buffer = FpState | XsaveArea;
 
-/** Owner numbers: 0 init_fpstate, then one per task, frame, cache slot and per-CPU buffer, in scan order. */
 const seen: Buffer[] = [];
 const ownerOf: number[] = [];
 let clash: { buffer: Buffer; first: number; second: number } | null = null;
@@ -30,48 +29,48 @@ function claim(b: Buffer, owner: number): void {
   ownerOf.push(owner);
 }
 
-/** The owners in the order bufferOwnerFault numbers them (for its report only). */
-function ownerNames(k: Kernel): string[] {
-  const names = ['the kernel’s init_fpstate'];
-  for (const t of k.st.tasks.values()) {
-    names.push(`${t.comm}-${t.pid}`);
-    for (let f = 0; f < t.frames.length; f++) names.push(`${t.comm}-${t.pid}'s signal frame`);
-  }
-  k.st.xbuf.cache.forEach((_f, i) => names.push(`buffer cache slot ${i}`));
-  k.st.xbuf.percpu.forEach((a, c) => {
-    if (a) names.push(`CPU${c}'s per-CPU buffer`);
-  });
-  return names;
-}
-
-/** What is wrong with the state's buffer ownership, or null. */
-export function bufferOwnerFault(k: Kernel): string | null {
+/** Claims every buffer for its owner (numbered in scan order from 0, init_fpstate); with `names`, names each owner too. */
+function scan(k: Kernel, names: string[] | null): void {
   seen.length = 0;
   ownerOf.length = 0;
   clash = null;
   let owner = 0;
-  claim(k.initFpstate, owner);
-  claim(k.initFpstate.area, owner);
+  const next = (name: () => string): number => {
+    names?.push(name());
+    return owner++;
+  };
+  const init = next(() => 'the kernel’s init_fpstate');
+  claim(k.initFpstate, init);
+  claim(k.initFpstate.area, init);
   const fpstate = (f: FpState, o: number): void => {
     claim(f, o);
     claim(f.area, o);
   };
   for (const t of k.st.tasks.values()) {
-    const o = ++owner;
+    const o = next(() => `${t.comm}-${t.pid}`);
     const fpu = t.fpu;
     fpstate(fpu.fpstate, o);
     fpstate(fpu.embedded, o);
     if (fpu.taskFpstate) fpstate(fpu.taskFpstate, o);
     if (t.vcpu) fpstate(t.vcpu.fpstate, o);
-    for (const fr of t.frames) claim(fr.area, ++owner);
+    for (const fr of t.frames) claim(fr.area, next(() => `${t.comm}-${t.pid}'s signal frame`));
   }
   const xb = k.st.xbuf;
-  for (const f of xb.cache) fpstate(f, ++owner);
-  for (const a of xb.percpu) if (a) claim(a, ++owner);
+  xb.cache.forEach((f, i) => fpstate(f, next(() => `buffer cache slot ${i}`)));
+  xb.percpu.forEach((a, c) => {
+    if (a) claim(a, next(() => `CPU${c}'s per-CPU buffer`));
+  });
+}
+
+/** What is wrong with the state's buffer ownership, or null. */
+export function bufferOwnerFault(k: Kernel): string | null {
+  scan(k, null);
   const c = clash as { buffer: Buffer; first: number; second: number } | null;
   seen.length = 0;
   if (c === null) return null;
-  const names = ownerNames(k);
+  const names: string[] = [];
+  scan(k, names);
+  seen.length = 0;
   const what = 'area' in c.buffer ? 'the fpstate' : 'the XSAVE buffer';
   return `${what} of ${names[c.second]} is also ${c.first === 0 ? names[0] : `the one of ${names[c.first]}`}`;
 }

@@ -596,9 +596,7 @@ export class Explorer {
           const seen = this.apply({ type: 'coredump', pid: m.pid, read: comp });
           const want = this.shadow[i + ci];
           if (seen === want || seen === -1 || this.violations.length) continue;
-          const who = this.owner.get(comp * 1e6 + seen);
-          if (who !== undefined && who !== `task t${m.pid}`) return { invariant: 'confidentiality', detail: `t${m.pid}'s core dump shows component ${comp} = a value written by ${who}` };
-          return { invariant: 'ptrace', detail: `t${m.pid}'s core dump shows component ${comp} = ${seen === 0 ? 'init state' : who ? 'an older value of its own' : `token ${seen}`}, not its current value` };
+          return this.regsetMismatch(`t${m.pid}'s core dump`, m.pid, comp, seen);
         }
         return null;
       }
@@ -649,6 +647,13 @@ export class Explorer {
     this.mx[j + 1] = MXCSR_INIT;
   }
 
+  /** A regset image of task `pid` (`what`) shows `seen` for `comp`, not its current value: someone else's, or stale. */
+  private regsetMismatch(what: string, pid: number, comp: number, seen: number): Bad {
+    const who = this.owner.get(comp * 1e6 + seen);
+    if (who !== undefined && who !== `task t${pid}`) return { invariant: 'confidentiality', detail: `${what} shows component ${comp} = a value written by ${who}` };
+    return { invariant: 'ptrace', detail: `${what} shows component ${comp} = ${seen === 0 ? 'init state' : who ? 'an older value of its own' : `token ${seen}`}, not its current value` };
+  }
+
   /** A debugger (the task in a syscall) reads or writes the stopped tracee's FPU regset. */
   private ptrace(pid: number, target: number, how: PtraceHow, bad: BadImage): Bad {
     const nc = this.nc;
@@ -659,9 +664,7 @@ export class Explorer {
         const want = this.shadow[ti + ci];
         if (seen === want) continue;
         if (seen === -1) return { invariant: 'ptrace', detail: `PTRACE_GETREGSET of the stopped t${target} was refused` };
-        const who = this.owner.get(comp * 1e6 + seen);
-        if (who !== undefined && who !== `task t${target}`) return { invariant: 'confidentiality', detail: `PTRACE_GETREGSET of t${target} shows component ${comp} = a value written by ${who}` };
-        return { invariant: 'ptrace', detail: `PTRACE_GETREGSET of t${target} shows component ${comp} = ${seen === 0 ? 'init state' : `token ${seen}`}, not its current value` };
+        return this.regsetMismatch(`PTRACE_GETREGSET of t${target}`, target, comp, seen);
       }
       return null;
     }
